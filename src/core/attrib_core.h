@@ -339,9 +339,8 @@ at_status	at_positions(at_env *env, const at_journey *j, uint32_t *pos);
 at_status	at_weights(at_env *env, const at_journey *j, const at_options *opt,
 					   double *weight, uint32_t *pos, uint32_t *credited);
 
-/* Render the position bits as "FT", "LC", ..., "stage:NAME" (for SQL text[]). */
-uint32_t	at_position_names(const at_journey *j, uint32_t bits, at_str *names,
-							  uint32_t max);
+/* "FT", "LC", "OC", "CW", "LT" for k = 0..4 (bit 1 << k); stage k is "stage:" + name. */
+const char *at_fixed_position_name(int k);
 
 /* ------------------------------------------------------------------ */
 /* Money                                                                */

@@ -1,0 +1,259 @@
+/*
+ * credits.c — per-touch weights and credits of a journey under a model
+ * (attrib.credits), the model catalog (attrib.models) and the exact money split
+ * on its own (attrib.split_amount).
+ */
+#include "attrib.h"
+
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#define DEFAULT_SCALE 2
+
+/* The declared scale of argument argno (numeric(p,s) -> s), or -1. */
+static int
+arg_numeric_scale(FunctionCallInfo fcinfo, int argno)
+{
+	Node	   *expr = fcinfo->flinfo ? fcinfo->flinfo->fn_expr : NULL;
+	List	   *args;
+	int32		typmod;
+
+	if (expr == NULL || !IsA(expr, FuncExpr))
+		return -1;
+	args = ((FuncExpr *) expr)->args;
+	if (argno >= list_length(args))
+		return -1;
+	typmod = exprTypmod((Node *) list_nth(args, argno));
+	if (typmod < (int32) VARHDRSZ)
+		return -1;
+	/* PostgreSQL 15 packs a possibly negative scale in 11 bits */
+	typmod = (((typmod - VARHDRSZ) & 0x7ff) ^ 1024) - 1024;
+	return typmod < 0 ? 0 : typmod;
+}
+
+/*
+ * The money scale: the explicit `scale` argument when given, else the amount's
+ * declared numeric scale, else 2 (SPEC §4).
+ */
+static int
+money_scale(FunctionCallInfo fcinfo, int amount_arg, int scale_arg)
+{
+	int			scale;
+
+	if (scale_arg >= 0 && !PG_ARGISNULL(scale_arg))
+	{
+		scale = PG_GETARG_INT32(scale_arg);
+		if (scale < 0 || scale > AT_MAX_SCALE)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("scale must be between 0 and %d", AT_MAX_SCALE),
+					errdetail("scale is %d.", scale),
+					errhint("Give the number of decimals of the currency's minor unit, e.g. 2 for USD, 0 for JPY."));
+		return scale;
+	}
+	scale = arg_numeric_scale(fcinfo, amount_arg);
+	return scale >= 0 ? scale : DEFAULT_SCALE;
+}
+
+static void
+amount_arg(attrib_env *e, FunctionCallInfo fcinfo, int argno, int scale, at_amount *out)
+{
+	char	   *text;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("amount must not be NULL"),
+				errhint("Filter out opportunities without an amount, or coalesce it to 0."));
+	text = DatumGetCString(DirectFunctionCall1(numeric_out, PG_GETARG_DATUM(argno)));
+	AT_CHECK(e, at_amount_parse(&e->env, text, strlen(text), scale, out));
+}
+
+static Datum
+amount_datum(attrib_env *e, const at_amount *a)
+{
+	int64		v;
+	char	   *s;
+	size_t		len;
+
+	if (a->scale <= 18 && at_amount_to_int64(a, &v))
+		return NumericGetDatum(int64_div_fast_to_numeric(v, a->scale));
+	AT_CHECK(e, at_amount_format(&e->env, a, &s, &len));
+	return DirectFunctionCall3(numeric_in, CStringGetDatum(s),
+							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+}
+
+static void
+model_options(attrib_env *e, FunctionCallInfo fcinfo, int model_arg, int opt_arg,
+			  at_options *opt)
+{
+	size_t		len;
+	const char *name;
+	at_model_id m;
+	char	   *json = NULL;
+
+	if (PG_ARGISNULL(model_arg))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("model must not be NULL"),
+				errhint("SELECT name FROM attrib.models() lists the models."));
+	name = attrib_text(PG_GETARG_DATUM(model_arg), &len);
+	AT_CHECK(e, at_model_lookup(&e->env, name, len, &m));
+	if (!PG_ARGISNULL(opt_arg))
+	{
+		Jsonb	   *jb = PG_GETARG_JSONB_P(opt_arg);
+
+		json = JsonbToCString(NULL, &jb->root, VARSIZE(jb));
+	}
+	AT_CHECK(e, at_options_parse(&e->env, m, json, json ? strlen(json) : 0, opt));
+}
+
+/*
+ * credits(journey, model, amount, options, scale) -> setof (touch_index,
+ * touch_id, occurred_at, channel, positions, weight, credit)
+ */
+PG_FUNCTION_INFO_V1(attrib_credits);
+Datum
+attrib_credits(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	attrib_env	e;
+	at_journey	j;
+	at_options	opt;
+	at_amount	amount;
+	at_amount  *credit;
+	double	   *weight;
+	uint32	   *pos;
+	uint32		credited;
+	bool		additive;
+
+	InitMaterializedSRF(fcinfo, 0);
+	attrib_env_init(&e, NULL);
+	model_options(&e, fcinfo, 1, 3, &opt);
+	amount_arg(&e, fcinfo, 2, money_scale(fcinfo, 2, 4), &amount);
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;		/* no journey: nothing to credit */
+	attrib_journey_get(&e, PG_GETARG_DATUM(0), &j);
+
+	weight = palloc(sizeof(double) * Max(j.ntouches, 1));
+	pos = palloc(sizeof(uint32) * Max(j.ntouches, 1));
+	credit = palloc0(sizeof(at_amount) * Max(j.ntouches, 1));
+	AT_CHECK(&e, at_weights(&e.env, &j, &opt, weight, pos, &credited));
+
+	additive = at_model_catalog(opt.model)->additive &&
+		!(opt.model == AT_M_TIME_DECAY && !opt.normalize);
+	if (credited == 0)
+	{
+		for (uint32 i = 0; i < j.ntouches; i++)
+			credit[i].scale = amount.scale;	/* zero: the amount stays unattributed */
+	}
+	else if (additive)
+		AT_CHECK(&e, at_amount_split(&e.env, &amount, weight, j.ntouches, credit));
+	else
+		for (uint32 i = 0; i < j.ntouches; i++)
+			AT_CHECK(&e, at_amount_scale(&e.env, &amount, weight[i], &credit[i]));
+
+	for (uint32 i = 0; i < j.ntouches; i++)
+	{
+		Datum		values[7];
+		bool		nulls[7] = {0};
+		const at_touch *t = &j.touches[i];
+
+		values[0] = Int32GetDatum((int32) i + 1);
+		values[1] = PointerGetDatum(cstring_to_text_with_len(j.ids + t->id_off, t->id_len));
+		values[2] = TimestampTzGetDatum(t->at);
+		values[3] = PointerGetDatum(cstring_to_text_with_len(j.channels[t->channel].p,
+															 j.channels[t->channel].len));
+		values[4] = attrib_positions_array(&j, pos[i]);
+		values[5] = Float8GetDatum(weight[i]);
+		values[6] = amount_datum(&e, &credit[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* models() -> setof (name, family, additive, options, definition, source) */
+PG_FUNCTION_INFO_V1(attrib_models);
+Datum
+attrib_models(PG_FUNCTION_ARGS)
+{
+	static const char *const optnames[] = {
+		"exclude_channels", "collapse_repeats", "direct_channels", "half_life",
+		"normalize", "weights"
+	};
+	static const uint32 optbits[] = {
+		AT_OPT_EXCLUDE, AT_OPT_COLLAPSE, AT_OPT_DIRECT, AT_OPT_HALF_LIFE,
+		AT_OPT_NORMALIZE, AT_OPT_WEIGHTS
+	};
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int m = 0; m < AT_M_NMODELS; m++)
+	{
+		const at_model_info *info = at_model_catalog((at_model_id) m);
+		Datum		values[6];
+		bool		nulls[6] = {0};
+		Datum		opts[lengthof(optnames)];
+		int			nopts = 0;
+
+		for (int k = 0; k < (int) lengthof(optnames); k++)
+			if (info->options & optbits[k])
+				opts[nopts++] = CStringGetTextDatum(optnames[k]);
+		values[0] = CStringGetTextDatum(info->name);
+		values[1] = CStringGetTextDatum(info->family);
+		values[2] = BoolGetDatum(info->additive);
+		values[3] = PointerGetDatum(construct_array(opts, nopts, TEXTOID, -1, false, TYPALIGN_INT));
+		values[4] = CStringGetTextDatum(info->definition);
+		values[5] = CStringGetTextDatum(info->source);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* split_amount(amount numeric, weights float8[], scale int) -> numeric[] */
+PG_FUNCTION_INFO_V1(attrib_split_amount);
+Datum
+attrib_split_amount(PG_FUNCTION_ARGS)
+{
+	attrib_env	e;
+	at_amount	amount;
+	at_amount  *parts;
+	Datum	   *elems;
+	bool	   *nulls;
+	double	   *w;
+	int			n;
+
+	attrib_env_init(&e, NULL);
+	amount_arg(&e, fcinfo, 0, money_scale(fcinfo, 0, 2), &amount);
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("weights must not be NULL"));
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), FLOAT8OID, sizeof(float8),
+					  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	if (n == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("weights must not be empty"),
+				errhint("Give at least one weight."));
+	w = palloc(sizeof(double) * n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("weight %d is NULL", i + 1));
+		w[i] = DatumGetFloat8(elems[i]);
+	}
+	parts = palloc0(sizeof(at_amount) * n);
+	AT_CHECK(&e, at_amount_split(&e.env, &amount, w, (uint32) n, parts));
+	for (int i = 0; i < n; i++)
+		elems[i] = amount_datum(&e, &parts[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, NUMERICOID, -1, false, TYPALIGN_INT));
+}
