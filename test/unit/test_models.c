@@ -9,6 +9,7 @@
 
 #define DAY 86400000000LL
 #define EPS 1e-12
+#define SQRT_HALF 0.70710678118654752440	/* 1/sqrt(2) */
 
 static test_env T;
 
@@ -296,7 +297,7 @@ time_decay(void)
 	expect(&j, "time_decay", "{\"normalize\": false}", (double[]) {0.25, 0.5, 1});
 	/* half-life 14 days as a string: 1/2, 1/sqrt(2), 1 */
 	expect(&j, "time_decay", "{\"half_life\": \"14 days\"}",
-		   (double[]) {0.5 / (1.5 + M_SQRT1_2), M_SQRT1_2 / (1.5 + M_SQRT1_2), 1 / (1.5 + M_SQRT1_2)});
+		   (double[]) {0.5 / (1.5 + SQRT_HALF), SQRT_HALF / (1.5 + SQRT_HALF), 1 / (1.5 + SQRT_HALF)});
 	/* closed 7 days after the last touch: ages 21, 14, 7: 1/8, 1/4, 1/2 raw */
 	context(&j, AT_OUTCOME_WON, 0, 21, -1);
 	expect(&j, "time_decay", "{\"normalize\": false}", (double[]) {0.125, 0.25, 0.5});
