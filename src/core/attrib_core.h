@@ -73,9 +73,14 @@ typedef struct at_env
  * so a failure reads:  at_fail(env, AT_EBAD_OPTION, "invalid half_life \"%s\"", s);
  *                      return at_hint(env, "Give a positive number of days.");
  */
-at_status	at_fail(at_env *env, at_status status, const char *fmt,...);
-at_status	at_detail(at_env *env, const char *fmt,...);
-at_status	at_hint(at_env *env, const char *fmt,...);
+#if defined(__GNUC__) || defined(__clang__)
+#define AT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define AT_PRINTF(f, a)
+#endif
+at_status	at_fail(at_env *env, at_status status, const char *fmt,...) AT_PRINTF(3, 4);
+at_status	at_detail(at_env *env, const char *fmt,...) AT_PRINTF(2, 3);
+at_status	at_hint(at_env *env, const char *fmt,...) AT_PRINTF(2, 3);
 void	   *at_alloc(at_env *env, size_t size);	/* NULL on OOM (err set) */
 void	   *at_realloc(at_env *env, void *p, size_t oldsize, size_t newsize);
 bool		at_interrupted(at_env *env);	/* true: err set to AT_ECANCELED */

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+static void set_text(char *dst, const char *fmt, va_list ap) AT_PRINTF(2, 0);
+
 static void
 set_text(char *dst, const char *fmt, va_list ap)
 {
