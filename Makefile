@@ -10,8 +10,11 @@ CORE_OBJS    = src/core/env.o src/core/json.o src/core/journey.o src/core/models
 GLUE_OBJS    = src/attrib.o src/journey_type.o src/journey_agg.o src/credits.o
 OBJS         = $(CORE_OBJS) $(GLUE_OBJS)
 
+# The install script is assembled from src/sql/ in this order; the guard comes first.
+SQL_PARTS    = src/sql/guard.sql src/sql/engine.sql
+EXTRA_CLEAN  = attrib--$(EXTVERSION).sql
+
 REGRESS      = setup models money journey_io bad_input parallel
-REGRESS_OPTS = --outputdir=results
 
 PG_CONFIG   ?= pg_config
 PGXS        := $(shell $(PG_CONFIG) --pgxs)
@@ -23,6 +26,10 @@ include $(PGXS)
 # The core is plain C11 and keeps C99-style declarations; the glue follows
 # PostgreSQL's C dialect.
 $(CORE_OBJS): override CPPFLAGS += -std=c11 -Wno-declaration-after-statement
+
+all: attrib--$(EXTVERSION).sql
+attrib--$(EXTVERSION).sql: $(SQL_PARTS)
+	cat $(SQL_PARTS) > $@
 
 .PHONY: unit test demo
 unit:

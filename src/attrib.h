@@ -38,4 +38,16 @@ extern const char *attrib_text(Datum d, size_t *len);
 /* The positions a touch holds as a text[] ("FT", ..., "stage:NAME"). */
 extern Datum attrib_positions_array(const at_journey *j, uint32_t bits);
 
+/*
+ * Money and credits shared by every model family (credits.c): the amount
+ * argument at its scale (explicit scale argument, else declared numeric scale,
+ * else 2), and the rows of a credits SRF from per-touch weights.
+ */
+extern void attrib_amount_arg(attrib_env *e, FunctionCallInfo fcinfo, int argno,
+							  int scale_arg, at_amount *out);
+extern void attrib_emit_credits(FunctionCallInfo fcinfo, attrib_env *e,
+								const at_journey *j, const double *weight,
+								const uint32 *pos, uint32 credited, bool additive,
+								const at_amount *amount);
+
 #endif

@@ -61,10 +61,12 @@ money_scale(FunctionCallInfo fcinfo, int amount_arg, int scale_arg)
 	return scale >= 0 ? scale : DEFAULT_SCALE;
 }
 
-static void
-amount_arg(attrib_env *e, FunctionCallInfo fcinfo, int argno, int scale, at_amount *out)
+void
+attrib_amount_arg(attrib_env *e, FunctionCallInfo fcinfo, int argno, int scale_arg,
+				  at_amount *out)
 {
 	char	   *text;
+	int			scale = money_scale(fcinfo, argno, scale_arg);
 
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
@@ -115,6 +117,49 @@ model_options(attrib_env *e, FunctionCallInfo fcinfo, int model_arg, int opt_arg
 }
 
 /*
+ * Put one row per touch into the SRF's tuplestore: the credits of a journey
+ * given its weights.  Additive weights split the amount exactly; non-additive
+ * ones (influence, raw time decay) scale it touch by touch.  With no touch
+ * credited the amount stays unattributed (every credit 0).
+ */
+void
+attrib_emit_credits(FunctionCallInfo fcinfo, attrib_env *e, const at_journey *j,
+					const double *weight, const uint32 *pos, uint32 credited,
+					bool additive, const at_amount *amount)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	at_amount  *credit = palloc0(sizeof(at_amount) * Max(j->ntouches, 1));
+
+	if (credited == 0)
+	{
+		for (uint32 i = 0; i < j->ntouches; i++)
+			credit[i].scale = amount->scale;
+	}
+	else if (additive)
+		AT_CHECK(e, at_amount_split(&e->env, amount, weight, j->ntouches, credit));
+	else
+		for (uint32 i = 0; i < j->ntouches; i++)
+			AT_CHECK(e, at_amount_scale(&e->env, amount, weight[i], &credit[i]));
+
+	for (uint32 i = 0; i < j->ntouches; i++)
+	{
+		Datum		values[7];
+		bool		nulls[7] = {0};
+		const at_touch *t = &j->touches[i];
+
+		values[0] = Int32GetDatum((int32) i + 1);
+		values[1] = PointerGetDatum(cstring_to_text_with_len(j->ids + t->id_off, t->id_len));
+		values[2] = TimestampTzGetDatum(t->at);
+		values[3] = PointerGetDatum(cstring_to_text_with_len(j->channels[t->channel].p,
+															 j->channels[t->channel].len));
+		values[4] = attrib_positions_array(j, pos[i]);
+		values[5] = Float8GetDatum(weight[i]);
+		values[6] = amount_datum(e, &credit[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+/*
  * credits(journey, model, amount, options, scale) -> setof (touch_index,
  * touch_id, occurred_at, channel, positions, weight, credit)
  */
@@ -122,59 +167,29 @@ PG_FUNCTION_INFO_V1(attrib_credits);
 Datum
 attrib_credits(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	attrib_env	e;
 	at_journey	j;
 	at_options	opt;
 	at_amount	amount;
-	at_amount  *credit;
 	double	   *weight;
 	uint32	   *pos;
 	uint32		credited;
-	bool		additive;
 
 	InitMaterializedSRF(fcinfo, 0);
 	attrib_env_init(&e, NULL);
 	model_options(&e, fcinfo, 1, 3, &opt);
-	amount_arg(&e, fcinfo, 2, money_scale(fcinfo, 2, 4), &amount);
+	attrib_amount_arg(&e, fcinfo, 2, 4, &amount);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;		/* no journey: nothing to credit */
 	attrib_journey_get(&e, PG_GETARG_DATUM(0), &j);
 
 	weight = palloc(sizeof(double) * Max(j.ntouches, 1));
 	pos = palloc(sizeof(uint32) * Max(j.ntouches, 1));
-	credit = palloc0(sizeof(at_amount) * Max(j.ntouches, 1));
 	AT_CHECK(&e, at_weights(&e.env, &j, &opt, weight, pos, &credited));
-
-	additive = at_model_catalog(opt.model)->additive &&
-		!(opt.model == AT_M_TIME_DECAY && !opt.normalize);
-	if (credited == 0)
-	{
-		for (uint32 i = 0; i < j.ntouches; i++)
-			credit[i].scale = amount.scale;	/* zero: the amount stays unattributed */
-	}
-	else if (additive)
-		AT_CHECK(&e, at_amount_split(&e.env, &amount, weight, j.ntouches, credit));
-	else
-		for (uint32 i = 0; i < j.ntouches; i++)
-			AT_CHECK(&e, at_amount_scale(&e.env, &amount, weight[i], &credit[i]));
-
-	for (uint32 i = 0; i < j.ntouches; i++)
-	{
-		Datum		values[7];
-		bool		nulls[7] = {0};
-		const at_touch *t = &j.touches[i];
-
-		values[0] = Int32GetDatum((int32) i + 1);
-		values[1] = PointerGetDatum(cstring_to_text_with_len(j.ids + t->id_off, t->id_len));
-		values[2] = TimestampTzGetDatum(t->at);
-		values[3] = PointerGetDatum(cstring_to_text_with_len(j.channels[t->channel].p,
-															 j.channels[t->channel].len));
-		values[4] = attrib_positions_array(&j, pos[i]);
-		values[5] = Float8GetDatum(weight[i]);
-		values[6] = amount_datum(&e, &credit[i]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	attrib_emit_credits(fcinfo, &e, &j, weight, pos, credited,
+						at_model_catalog(opt.model)->additive &&
+						!(opt.model == AT_M_TIME_DECAY && !opt.normalize),
+						&amount);
 	return (Datum) 0;
 }
 
@@ -230,7 +245,7 @@ attrib_split_amount(PG_FUNCTION_ARGS)
 	int			n;
 
 	attrib_env_init(&e, NULL);
-	amount_arg(&e, fcinfo, 0, money_scale(fcinfo, 0, 2), &amount);
+	attrib_amount_arg(&e, fcinfo, 0, 2, &amount);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

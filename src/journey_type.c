@@ -119,6 +119,21 @@ attrib_journey_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(attrib_journey_datum(&e, &j));
 }
 
+/* journey_from_bytea(bytea) -> journey: the binary form, fully validated */
+PG_FUNCTION_INFO_V1(attrib_journey_from_bytea);
+Datum
+attrib_journey_from_bytea(PG_FUNCTION_ARGS)
+{
+	bytea	   *v = PG_GETARG_BYTEA_PP(0);
+	attrib_env	e;
+	at_journey	j;
+
+	attrib_env_init(&e, NULL);
+	AT_CHECK(&e, at_journey_decode(&e.env, (const uint8_t *) VARDATA_ANY(v),
+								   VARSIZE_ANY_EXHDR(v), &j));
+	PG_RETURN_DATUM(attrib_journey_datum(&e, &j));
+}
+
 /* journey_send(journey) -> bytea */
 PG_FUNCTION_INFO_V1(attrib_journey_send);
 Datum

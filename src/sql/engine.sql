@@ -1,6 +1,5 @@
-/* attrib--0.1.0.sql — the first release: journeys, rule-based models, exact money */
-
-\echo Use "CREATE EXTENSION attrib" to load this file. \quit
+-- engine.sql — the journey type and aggregate, rule-based models, exact money.
+-- Part of the install script (see the Makefile: src/sql/*.sql in order).
 
 -- ------------------------------------------------------------------
 -- The journey type
@@ -169,3 +168,11 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.split_amount(pg_catalog.numeric, pg_catalog.float8[], pg_catalog.int4) IS
 'Splits an amount in proportion to weights by the largest-remainder method: the parts sum to the amount exactly at its scale; remainder ties go to the earlier weight.';
+
+CREATE FUNCTION @extschema@.journey_from_bytea(pg_catalog.bytea)
+RETURNS @extschema@.journey
+AS 'MODULE_PATHNAME', 'attrib_journey_from_bytea'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.journey_from_bytea(pg_catalog.bytea) IS
+'A journey from its binary form (as attrib.journey_send returns it); every byte is validated and anything corrupt is rejected.';
