@@ -11,7 +11,8 @@ GLUE_OBJS    = src/attrib.o src/journey_type.o src/journey_agg.o src/credits.o
 OBJS         = $(CORE_OBJS) $(GLUE_OBJS)
 
 # The install script is assembled from src/sql/ in this order; the guard comes first.
-SQL_PARTS    = src/sql/guard.sql src/sql/engine.sql
+SQL_PARTS    = src/sql/guard.sql src/sql/engine.sql src/sql/crm.sql src/sql/refresh.sql \
+               src/sql/reports.sql src/sql/lifecycle.sql
 EXTRA_CLEAN  = attrib--$(EXTVERSION).sql
 
 REGRESS      = setup models money journey_io bad_input parallel

@@ -272,3 +272,80 @@ attrib_split_amount(PG_FUNCTION_ARGS)
 		elems[i] = amount_datum(&e, &parts[i]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, NUMERICOID, -1, false, TYPALIGN_INT));
 }
+
+/* check_model(base_model, options) -> true, or the error credits() would raise */
+PG_FUNCTION_INFO_V1(attrib_check_model);
+Datum
+attrib_check_model(PG_FUNCTION_ARGS)
+{
+	attrib_env	e;
+	at_options	opt;
+
+	attrib_env_init(&e, NULL);
+	model_options(&e, fcinfo, 0, 1, &opt);
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * credit_split(journey, model, options, amount, scale, reporting_amount,
+ * reporting_scale) -> setof (touch_index, touch_id, weight, credit,
+ * credit_reporting): one weight computation, two exact splits — the amount in
+ * its own currency and its conversion to the reporting currency, so both sum
+ * exactly.  This is what attrib.refresh() stores.
+ */
+PG_FUNCTION_INFO_V1(attrib_credit_split);
+Datum
+attrib_credit_split(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	attrib_env	e;
+	at_journey	j;
+	at_options	opt;
+	at_amount	amount[2];
+	at_amount  *credit[2];
+	double	   *weight;
+	uint32	   *pos;
+	uint32		credited;
+	bool		additive;
+
+	InitMaterializedSRF(fcinfo, 0);
+	attrib_env_init(&e, NULL);
+	model_options(&e, fcinfo, 1, 2, &opt);
+	attrib_amount_arg(&e, fcinfo, 3, 4, &amount[0]);
+	attrib_amount_arg(&e, fcinfo, 5, 6, &amount[1]);
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;
+	attrib_journey_get(&e, PG_GETARG_DATUM(0), &j);
+	weight = palloc(sizeof(double) * Max(j.ntouches, 1));
+	pos = palloc(sizeof(uint32) * Max(j.ntouches, 1));
+	AT_CHECK(&e, at_weights(&e.env, &j, &opt, weight, pos, &credited));
+	if (credited == 0)
+		return (Datum) 0;		/* nothing creditable: the caller books it unattributed */
+	additive = at_model_catalog(opt.model)->additive &&
+		!(opt.model == AT_M_TIME_DECAY && !opt.normalize);
+	for (int k = 0; k < 2; k++)
+	{
+		credit[k] = palloc0(sizeof(at_amount) * j.ntouches);
+		if (additive)
+			AT_CHECK(&e, at_amount_split(&e.env, &amount[k], weight, j.ntouches, credit[k]));
+		else
+			for (uint32 i = 0; i < j.ntouches; i++)
+				AT_CHECK(&e, at_amount_scale(&e.env, &amount[k], weight[i], &credit[k][i]));
+	}
+	for (uint32 i = 0; i < j.ntouches; i++)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {0};
+		const at_touch *t = &j.touches[i];
+
+		if (weight[i] == 0)
+			continue;			/* only touches that earned something are stored */
+		values[0] = Int32GetDatum((int32) i + 1);
+		values[1] = PointerGetDatum(cstring_to_text_with_len(j.ids + t->id_off, t->id_len));
+		values[2] = Float8GetDatum(weight[i]);
+		values[3] = amount_datum(&e, &credit[0][i]);
+		values[4] = amount_datum(&e, &credit[1][i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

@@ -1,3 +1,3 @@
-/* attrib install script — assembled by the Makefile from src/sql/*.sql; edit those */
+-- attrib install script: assembled by the Makefile from the parts in src/sql; edit those.
 
 \echo Use "CREATE EXTENSION attrib" to load this file. \quit

@@ -1,0 +1,341 @@
+
+-- ------------------------------------------------------------------
+-- refresh.sql — sources, the stored journeys and credits, and refresh.
+--
+-- Reports read the CRM through the src_* views: by default they select from
+-- attrib's own tables; attrib.map_source() points one at a relation the CRM
+-- already has.  attrib.refresh() builds every opportunity's journey from the
+-- sources in one statement (one snapshot), then every enabled model's credits
+-- from those journeys, inside the caller's transaction: readers keep seeing the
+-- previous results until it commits and are never blocked.
+-- ------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.currency_scale(currency pg_catalog.bpchar)
+RETURNS pg_catalog.int4
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE WHEN currency IN ('BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG',
+							  'RWF', 'UGX', 'UYI', 'VND', 'VUV', 'XAF', 'XOF', 'XPF') THEN 0
+			WHEN currency IN ('BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND') THEN 3
+			WHEN currency IN ('CLF', 'UYW') THEN 4
+			ELSE 2 END;
+COMMENT ON FUNCTION @extschema@.currency_scale(pg_catalog.bpchar) IS
+'Decimals of the ISO 4217 minor unit (JPY 0, KWD 3, most 2): the scale credits are split at.';
+
+CREATE FUNCTION @extschema@.credit_split(
+	journey @extschema@.journey, model pg_catalog.text, options pg_catalog.jsonb,
+	amount pg_catalog.numeric, scale pg_catalog.int4,
+	reporting_amount pg_catalog.numeric, reporting_scale pg_catalog.int4,
+	OUT touch_index pg_catalog.int4, OUT touch_id pg_catalog.text,
+	OUT weight pg_catalog.float8, OUT credit pg_catalog.numeric,
+	OUT credit_reporting pg_catalog.numeric)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'attrib_credit_split'
+LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.credit_split(@extschema@.journey, pg_catalog.text, pg_catalog.jsonb, pg_catalog.numeric, pg_catalog.int4, pg_catalog.numeric, pg_catalog.int4) IS
+'The touches that earn credit under a model, with the amount split exactly twice: in its own currency and converted to the reporting currency. Used by attrib.refresh().';
+
+-- ------------------------------------------------------------------
+-- Sources
+-- ------------------------------------------------------------------
+
+CREATE VIEW @extschema@.src_accounts WITH (security_invoker = true) AS SELECT * FROM @extschema@.accounts;
+CREATE VIEW @extschema@.src_contacts WITH (security_invoker = true) AS SELECT * FROM @extschema@.contacts;
+CREATE VIEW @extschema@.src_opportunities WITH (security_invoker = true) AS SELECT * FROM @extschema@.opportunities;
+CREATE VIEW @extschema@.src_opportunity_contact_roles WITH (security_invoker = true) AS SELECT * FROM @extschema@.opportunity_contact_roles;
+CREATE VIEW @extschema@.src_stage_events WITH (security_invoker = true) AS SELECT * FROM @extschema@.stage_events;
+CREATE VIEW @extschema@.src_touches WITH (security_invoker = true) AS SELECT * FROM @extschema@.touches;
+CREATE VIEW @extschema@.src_campaigns WITH (security_invoker = true) AS SELECT * FROM @extschema@.campaigns;
+CREATE VIEW @extschema@.src_channels WITH (security_invoker = true) AS SELECT * FROM @extschema@.channels;
+CREATE VIEW @extschema@.src_exchange_rates WITH (security_invoker = true) AS SELECT * FROM @extschema@.exchange_rates;
+COMMENT ON VIEW @extschema@.src_accounts IS 'Source of accounts for refresh and reports: attrib.accounts, or the relation given to attrib.map_source(''accounts'', ...).';
+COMMENT ON VIEW @extschema@.src_contacts IS 'Source of contacts (see attrib.map_source).';
+COMMENT ON VIEW @extschema@.src_opportunities IS 'Source of opportunities (see attrib.map_source).';
+COMMENT ON VIEW @extschema@.src_opportunity_contact_roles IS 'Source of opportunity contact roles (see attrib.map_source).';
+COMMENT ON VIEW @extschema@.src_stage_events IS 'Source of stage events (see attrib.map_source).';
+COMMENT ON VIEW @extschema@.src_touches IS 'Source of touches (see attrib.map_source).';
+COMMENT ON VIEW @extschema@.src_campaigns IS 'Source of campaigns (see attrib.map_source).';
+COMMENT ON VIEW @extschema@.src_channels IS 'Source of channels (see attrib.map_source).';
+COMMENT ON VIEW @extschema@.src_exchange_rates IS 'Source of exchange rates (see attrib.map_source).';
+
+CREATE TABLE @extschema@.source_map (
+	entity pg_catalog.text PRIMARY KEY,
+	relation pg_catalog.text NOT NULL
+);
+COMMENT ON TABLE @extschema@.source_map IS 'Which CRM relation each src_* view reads, as set by attrib.map_source(); re-applied by attrib.refresh() (e.g. after a restore).';
+COMMENT ON COLUMN @extschema@.source_map.entity IS 'accounts, contacts, opportunities, opportunity_contact_roles, stage_events, touches, campaigns, channels or exchange_rates.';
+COMMENT ON COLUMN @extschema@.source_map.relation IS 'The relation (table or view) read instead of attrib''s own table.';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.source_map', '');
+
+CREATE FUNCTION @extschema@.map_source(entity pg_catalog.text, relation pg_catalog.regclass)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	target pg_catalog.regclass;
+	cols pg_catalog.text := '';
+	r record;
+BEGIN
+	IF entity IS NULL OR entity NOT IN ('accounts', 'contacts', 'opportunities', 'opportunity_contact_roles',
+									   'stage_events', 'touches', 'campaigns', 'channels', 'exchange_rates') THEN
+		RAISE EXCEPTION 'unknown source entity "%"', entity
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Entities: accounts, contacts, opportunities, opportunity_contact_roles, stage_events, touches, campaigns, channels, exchange_rates.';
+	END IF;
+	target := format('@extschema@.%I', entity)::pg_catalog.regclass;
+	IF relation IS NULL THEN
+		relation := target;		-- back to attrib's own table
+	END IF;
+	FOR r IN
+		SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS typ, a.attnotnull,
+			   pg_get_expr(d.adbin, d.adrelid) AS dflt
+		FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+		WHERE a.attrelid = target AND a.attnum > 0 AND NOT a.attisdropped
+		ORDER BY a.attnum
+	LOOP
+		IF EXISTS (SELECT 1 FROM pg_attribute b WHERE b.attrelid = relation AND b.attname = r.attname
+				   AND b.attnum > 0 AND NOT b.attisdropped) THEN
+			cols := cols || format('%I::%s AS %I, ', r.attname, r.typ, r.attname);
+		ELSIF r.dflt IS NOT NULL THEN
+			cols := cols || format('%s::%s AS %I, ', r.dflt, r.typ, r.attname);
+		ELSIF r.attnotnull THEN
+			RAISE EXCEPTION 'relation % has no column "%" needed for %', relation, r.attname, entity
+				USING ERRCODE = 'undefined_column',
+					  HINT = 'Map it through a view that names the column, e.g. SELECT hs_id AS ' || r.attname || ' ...';
+		ELSE
+			cols := cols || format('NULL::%s AS %I, ', r.typ, r.attname);
+		END IF;
+	END LOOP;
+	EXECUTE format('CREATE OR REPLACE VIEW @extschema@.%I WITH (security_invoker = true) AS SELECT %s FROM %s',
+				   'src_' || entity, left(cols, -2), relation);
+	IF relation = target THEN
+		DELETE FROM @extschema@.source_map m WHERE m.entity = map_source.entity;
+	ELSE
+		INSERT INTO @extschema@.source_map VALUES (entity, relation::pg_catalog.text)
+		ON CONFLICT ON CONSTRAINT source_map_pkey DO UPDATE SET relation = EXCLUDED.relation;
+	END IF;
+END $$;
+COMMENT ON FUNCTION @extschema@.map_source(pg_catalog.text, pg_catalog.regclass) IS
+'Points a source (e.g. ''touches'') at a relation the CRM already has, without copying: its columns are matched by name and cast to attrib''s types; missing optional columns read as NULL. NULL maps back to attrib''s own table.';
+
+-- ------------------------------------------------------------------
+-- Stored results
+-- ------------------------------------------------------------------
+
+CREATE TABLE @extschema@.journey_cache (
+	account_id pg_catalog.text NOT NULL,
+	opportunity_id pg_catalog.text NOT NULL,
+	status pg_catalog.text NOT NULL CHECK (status IN ('won', 'open', 'lost')),
+	amount pg_catalog.numeric NOT NULL,
+	currency pg_catalog.bpchar(3) NOT NULL,
+	amount_reporting pg_catalog.numeric NOT NULL,
+	created_at pg_catalog.timestamptz NOT NULL,
+	closed_at pg_catalog.timestamptz,
+	lead_created_at pg_catalog.timestamptz,
+	journey @extschema@.journey NOT NULL,
+	PRIMARY KEY (account_id, opportunity_id)
+);
+COMMENT ON TABLE @extschema@.journey_cache IS 'Every opportunity''s journey with its context, as of the last attrib.refresh().';
+COMMENT ON COLUMN @extschema@.journey_cache.account_id IS 'Account.';
+COMMENT ON COLUMN @extschema@.journey_cache.opportunity_id IS 'Opportunity.';
+COMMENT ON COLUMN @extschema@.journey_cache.status IS 'won, open or lost.';
+COMMENT ON COLUMN @extschema@.journey_cache.amount IS 'Amount in the opportunity''s currency, rounded to its minor unit.';
+COMMENT ON COLUMN @extschema@.journey_cache.currency IS 'Currency of amount.';
+COMMENT ON COLUMN @extschema@.journey_cache.amount_reporting IS 'Amount in the reporting currency (rate at close for closed, at creation for open).';
+COMMENT ON COLUMN @extschema@.journey_cache.created_at IS 'Opportunity creation.';
+COMMENT ON COLUMN @extschema@.journey_cache.closed_at IS 'Opportunity close (NULL when open).';
+COMMENT ON COLUMN @extschema@.journey_cache.lead_created_at IS 'Earliest lead creation of the in-scope contacts.';
+COMMENT ON COLUMN @extschema@.journey_cache.journey IS 'The journey in its window, with context.';
+
+CREATE TABLE @extschema@.credit_cache (
+	account_id pg_catalog.text NOT NULL,
+	opportunity_id pg_catalog.text NOT NULL,
+	model pg_catalog.text NOT NULL,
+	touch_index pg_catalog.int4 NOT NULL,
+	touch_id pg_catalog.text,
+	weight pg_catalog.float8 NOT NULL,
+	credit pg_catalog.numeric NOT NULL,
+	credit_reporting pg_catalog.numeric NOT NULL,
+	PRIMARY KEY (account_id, opportunity_id, model, touch_index)
+);
+COMMENT ON TABLE @extschema@.credit_cache IS 'Credits of every touch that earned some, per enabled model, as of the last refresh. touch_index 0 (touch_id NULL) books an amount no touch could take (no touch in the window) as unattributed.';
+COMMENT ON COLUMN @extschema@.credit_cache.account_id IS 'Account.';
+COMMENT ON COLUMN @extschema@.credit_cache.opportunity_id IS 'Opportunity.';
+COMMENT ON COLUMN @extschema@.credit_cache.model IS 'Model name (attrib.model_registry).';
+COMMENT ON COLUMN @extschema@.credit_cache.touch_index IS 'Position of the touch in the journey (1-based); 0 for the unattributed remainder.';
+COMMENT ON COLUMN @extschema@.credit_cache.touch_id IS 'The touch (NULL for unattributed).';
+COMMENT ON COLUMN @extschema@.credit_cache.weight IS 'The touch''s weight under the model.';
+COMMENT ON COLUMN @extschema@.credit_cache.credit IS 'Credit in the opportunity''s currency.';
+COMMENT ON COLUMN @extschema@.credit_cache.credit_reporting IS 'Credit in the reporting currency (an exact split of the converted amount).';
+
+CREATE TABLE @extschema@.refresh_log (
+	refreshed_at pg_catalog.timestamptz PRIMARY KEY,
+	as_of pg_catalog.timestamptz NOT NULL,
+	opportunities pg_catalog.int8 NOT NULL,
+	credit_rows pg_catalog.int8 NOT NULL,
+	duration pg_catalog.interval NOT NULL
+);
+COMMENT ON TABLE @extschema@.refresh_log IS 'One row per attrib.refresh(): when, the as-of time used, and how much it stored.';
+COMMENT ON COLUMN @extschema@.refresh_log.refreshed_at IS 'Transaction time of the refresh.';
+COMMENT ON COLUMN @extschema@.refresh_log.as_of IS 'As-of time of open opportunities.';
+COMMENT ON COLUMN @extschema@.refresh_log.opportunities IS 'Journeys stored.';
+COMMENT ON COLUMN @extschema@.refresh_log.credit_rows IS 'Credit rows stored.';
+COMMENT ON COLUMN @extschema@.refresh_log.duration IS 'Wall-clock time the refresh took.';
+
+-- ------------------------------------------------------------------
+-- Refresh
+-- ------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.refresh()
+RETURNS @extschema@.refresh_log
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	s record;
+	t_as_of pg_catalog.timestamptz;
+	started pg_catalog.timestamptz := pg_catalog.clock_timestamp();
+	bad record;
+	n_opps pg_catalog.int8;
+	n_credits pg_catalog.int8;
+	m record;
+	result @extschema@.refresh_log;
+BEGIN
+	-- one refresh at a time; readers are never blocked
+	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('attrib.refresh'));
+	FOR m IN SELECT * FROM @extschema@.source_map LOOP
+		PERFORM @extschema@.map_source(m.entity, m.relation::pg_catalog.regclass);
+	END LOOP;
+	SELECT * INTO s FROM @extschema@.effective_settings;
+	t_as_of := coalesce(s.as_of, pg_catalog.now());
+
+	DELETE FROM @extschema@.journey_cache;
+	INSERT INTO @extschema@.journey_cache
+	WITH opp AS (
+		SELECT o.account_id, o.opportunity_id, o.amount, o.currency, o.created_at, o.closed_at,
+			   CASE WHEN o.closed_at IS NULL THEN 'open' WHEN o.is_won THEN 'won' ELSE 'lost' END AS status,
+			   CASE WHEN s.lookback IS NULL THEN NULL
+					ELSE o.created_at - pg_catalog.date_part('epoch', s.lookback) * interval '1 second' END AS window_start,
+			   coalesce(o.closed_at, t_as_of) AS window_end
+		FROM @extschema@.src_opportunities o
+	),
+	scope AS (			-- in-scope contacts of each opportunity
+		SELECT o.account_id, o.opportunity_id, c.contact_id
+		FROM opp o JOIN @extschema@.src_contacts c ON c.account_id = o.account_id
+		WHERE s.contact_scope = 'account'
+		UNION
+		SELECT r.account_id, r.opportunity_id, r.contact_id
+		FROM @extschema@.src_opportunity_contact_roles r
+		WHERE s.contact_scope = 'contact_roles' OR (s.contact_scope = 'primary_contact' AND r.is_primary)
+	),
+	jt AS (
+		SELECT o.account_id, o.opportunity_id,
+			   @extschema@.journey_agg(t.touch_id, t.occurred_at, t.channel) AS journey
+		FROM opp o
+		JOIN @extschema@.src_touches t ON t.account_id = o.account_id
+		WHERE t.occurred_at <= o.window_end
+		  AND (o.window_start IS NULL OR t.occurred_at >= o.window_start)
+		  AND (s.contact_scope = 'account'
+			   OR EXISTS (SELECT 1 FROM scope sc
+						  WHERE sc.account_id = o.account_id AND sc.opportunity_id = o.opportunity_id
+							AND sc.contact_id = t.contact_id))
+		GROUP BY o.account_id, o.opportunity_id
+	),
+	lead AS (
+		SELECT sc.account_id, sc.opportunity_id, min(c.lead_created_at) AS lead_created_at
+		FROM scope sc JOIN @extschema@.src_contacts c
+			ON c.account_id = sc.account_id AND c.contact_id = sc.contact_id
+		GROUP BY sc.account_id, sc.opportunity_id
+	),
+	stage_first AS (
+		SELECT o.account_id, o.opportunity_id, e.stage, min(e.occurred_at) AS entered_at
+		FROM opp o JOIN @extschema@.src_stage_events e ON e.account_id = o.account_id
+		WHERE e.opportunity_id = o.opportunity_id
+		   OR EXISTS (SELECT 1 FROM scope sc
+					  WHERE sc.account_id = o.account_id AND sc.opportunity_id = o.opportunity_id
+						AND sc.contact_id = e.contact_id)
+		GROUP BY o.account_id, o.opportunity_id, e.stage
+	),
+	stages AS (
+		SELECT account_id, opportunity_id, array_agg(stage ORDER BY stage) AS names,
+			   array_agg(entered_at ORDER BY stage) AS times
+		FROM stage_first GROUP BY account_id, opportunity_id
+	),
+	rated AS (
+		SELECT o.*, round(o.amount, @extschema@.currency_scale(o.currency)) AS amount_minor,
+			   CASE WHEN o.currency = s.reporting_currency THEN 1::pg_catalog.numeric
+					ELSE (SELECT x.rate FROM @extschema@.src_exchange_rates x
+						  WHERE x.currency = o.currency
+							AND x.valid_from <= (CASE WHEN o.status = 'open' THEN o.created_at
+													  ELSE o.closed_at END AT TIME ZONE 'UTC')::pg_catalog.date
+						  ORDER BY x.valid_from DESC LIMIT 1) END AS rate
+		FROM opp o
+	)
+	SELECT o.account_id, o.opportunity_id, o.status, o.amount_minor, o.currency,
+		   coalesce(round(o.amount_minor * o.rate, @extschema@.currency_scale(s.reporting_currency)), 'NaN'),
+		   o.created_at, o.closed_at, l.lead_created_at,
+		   @extschema@.with_context(coalesce(jt.journey, '{"touches":[]}'::@extschema@.journey),
+				o.status, o.created_at, o.closed_at, l.lead_created_at,
+				CASE WHEN o.status = 'open' THEN t_as_of END, s.lookback, st.names, st.times)
+	FROM rated o
+	LEFT JOIN jt ON jt.account_id = o.account_id AND jt.opportunity_id = o.opportunity_id
+	LEFT JOIN lead l ON l.account_id = o.account_id AND l.opportunity_id = o.opportunity_id
+	LEFT JOIN stages st ON st.account_id = o.account_id AND st.opportunity_id = o.opportunity_id;
+	GET DIAGNOSTICS n_opps = ROW_COUNT;
+
+	SELECT j.account_id, j.opportunity_id, j.currency, j.created_at, j.closed_at, j.status INTO bad
+	FROM @extschema@.journey_cache j WHERE j.amount_reporting = 'NaN' LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'no exchange rate from % to % on %', bad.currency, s.reporting_currency,
+			(CASE WHEN bad.status = 'open' THEN bad.created_at ELSE bad.closed_at END AT TIME ZONE 'UTC')::pg_catalog.date
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = format('Opportunity %s of account %s needs it.', bad.opportunity_id, bad.account_id),
+				  HINT = 'Add a row to attrib.exchange_rates with valid_from on or before that date.';
+	END IF;
+
+	DELETE FROM @extschema@.credit_cache;
+	INSERT INTO @extschema@.credit_cache
+	SELECT j.account_id, j.opportunity_id, r.name, c.touch_index, c.touch_id, c.weight,
+		   c.credit, c.credit_reporting
+	FROM @extschema@.journey_cache j
+	CROSS JOIN (SELECT * FROM @extschema@.model_registry WHERE enabled) r
+	CROSS JOIN LATERAL @extschema@.credit_split(j.journey, r.base_model,
+		pg_catalog.jsonb_build_object('direct_channels', s.direct_channels || coalesce(
+			(SELECT pg_catalog.array_agg(ch.channel) FROM @extschema@.src_channels ch WHERE ch.is_direct), '{}'))
+		|| r.options,
+		j.amount, @extschema@.currency_scale(j.currency),
+		j.amount_reporting, @extschema@.currency_scale(s.reporting_currency)) c;
+	-- what no touch could take is booked unattributed, so totals keep every cent
+	INSERT INTO @extschema@.credit_cache
+	SELECT j.account_id, j.opportunity_id, r.name, 0, NULL, 1, j.amount, j.amount_reporting
+	FROM @extschema@.journey_cache j
+	CROSS JOIN (SELECT * FROM @extschema@.model_registry WHERE enabled AND additive) r
+	WHERE NOT EXISTS (SELECT 1 FROM @extschema@.credit_cache c
+					  WHERE c.account_id = j.account_id AND c.opportunity_id = j.opportunity_id
+						AND c.model = r.name);
+	SELECT count(*) INTO n_credits FROM @extschema@.credit_cache;
+
+	INSERT INTO @extschema@.refresh_log
+	VALUES (pg_catalog.now(), t_as_of, n_opps, n_credits, pg_catalog.clock_timestamp() - started)
+	ON CONFLICT (refreshed_at) DO UPDATE
+		SET as_of = EXCLUDED.as_of, opportunities = EXCLUDED.opportunities,
+			credit_rows = EXCLUDED.credit_rows, duration = EXCLUDED.duration
+	RETURNING * INTO result;
+	RETURN result;
+END $$;
+COMMENT ON FUNCTION @extschema@.refresh() IS
+'Rebuilds every opportunity''s journey and every enabled model''s credits from the sources, in the caller''s transaction: readers see the old results until commit and are never blocked; refreshes run one at a time.';
+
+CREATE FUNCTION @extschema@.schedule_refresh(schedule pg_catalog.text DEFAULT '0 * * * *')
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	job pg_catalog.int8;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+		RAISE EXCEPTION 'pg_cron is not installed in this database'
+			USING ERRCODE = 'feature_not_supported',
+				  HINT = 'Install pg_cron (shared_preload_libraries = ''pg_cron'', then CREATE EXTENSION pg_cron), or run SELECT attrib.refresh() from your own scheduler.';
+	END IF;
+	EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+		USING 'attrib-refresh', schedule, 'SELECT @extschema@.refresh()';
+	RETURN job;
+END $$;
+COMMENT ON FUNCTION @extschema@.schedule_refresh(pg_catalog.text) IS
+'Schedules attrib.refresh() with pg_cron under the job name attrib-refresh (cron syntax; default hourly); an error if pg_cron is not installed.';
