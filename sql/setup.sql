@@ -40,3 +40,15 @@ WHERE d.refclassid = 'pg_extension'::regclass
   AND d.deptype = 'e'
   AND obj_description(objid, (SELECT relname FROM pg_class WHERE oid = classid)) IS NULL
 ORDER BY 1;
+
+-- and so has every column of its tables and views
+SELECT c.relname, a.attname
+FROM pg_depend d
+JOIN pg_class c ON c.oid = d.objid AND d.classid = 'pg_class'::regclass
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE d.refclassid = 'pg_extension'::regclass
+  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'attrib')
+  AND d.deptype = 'e' AND c.relkind IN ('r', 'v', 'm')
+  AND c.relname NOT LIKE 'src\_%'
+  AND col_description(c.oid, a.attnum) IS NULL
+ORDER BY 1, 2;
