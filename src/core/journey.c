@@ -1289,8 +1289,8 @@ at_journey_decode(at_env *env, const uint8_t *data, size_t len, at_journey *out)
 {
 	reader		r = {data, len};
 	uint32_t	u,
-				nt,
-				nch,
+				nt = 0,
+				nch = 0,
 				n,
 				next_channel = 0,
 				*idx,
