@@ -15,7 +15,7 @@ SQL_PARTS    = src/sql/guard.sql src/sql/engine.sql src/sql/crm.sql src/sql/refr
                src/sql/reports.sql src/sql/lifecycle.sql
 EXTRA_CLEAN  = attrib--$(EXTVERSION).sql
 
-REGRESS      = setup models money journey_io bad_input parallel reports
+REGRESS      = setup models money journey_io bad_input parallel reports lifecycle
 
 PG_CONFIG   ?= pg_config
 PGXS        := $(shell $(PG_CONFIG) --pgxs)
