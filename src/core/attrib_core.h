@@ -377,11 +377,17 @@ at_status	at_amount_format(at_env *env, const at_amount *a, char **out, size_t *
 bool		at_amount_to_int64(const at_amount *a, int64_t *out);
 
 /*
- * Split a among n weights (>= 0, finite, not all 0) by the largest-remainder method:
- * weights are first quantized to integers summing to 2^53 (largest remainder, ties
- * to the lower index), then each share is (q_i * |a|) / 2^53 in exact integer
- * arithmetic, and the leftover minor units go one each to the largest remainders,
- * ties to the lower index.  The results sum to a exactly; signs follow a.
+ * Split a among n weights (>= 0, finite, not all 0) by the largest-remainder method.
+ * The weights are first quantized exactly to integers: with 2^e the power of two
+ * just above the largest weight (frexp), q_i = round(w_i * 2^(P-e)), half to even,
+ * where P is the largest integer for which S = sum q_i < 2^64 (so S >= 2^63 - n/2:
+ * the ratios keep about 63 bits; 41 <= P <= 64).  Zero weights get q_i = 0, and so
+ * do positive weights with w_i * 2^(P-e) <= 1/2 (about 2^-64 of the sum or less):
+ * they get no money.  Then share_i = floor(q_i * |a| / S) in exact integer
+ * arithmetic, and the leftover minor units (fewer than n) go one each to the
+ * largest remainders q_i * |a| mod S, ties to the lower index.  Equal weights thus
+ * get equal shares give or take one minor unit, the extra units to the lowest
+ * indices, for any amount.  The results sum to a exactly; signs follow a.
  */
 at_status	at_amount_split(at_env *env, const at_amount *a, const double *weight,
 							uint32_t n, at_amount *out);

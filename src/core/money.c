@@ -6,22 +6,31 @@
  * amount among touch weights makes the credits of an opportunity sum to its
  * amount to the minor unit:
  *
- *   1. the weights (doubles) are quantized to integers q_i summing to exactly 2^53
- *      by the largest-remainder method (quantize_weights below);
- *   2. each share is floor(q_i * |a| / 2^53), computed exactly; the leftover minor
+ *   1. the weights (doubles) are quantized to integers, exactly and the same
+ *      way for equal weights: q_i = round(w_i 2^(P-e)) half to even, with 2^e
+ *      the power of two just above the largest weight and P the largest
+ *      integer for which S = sum q_i < 2^64 (quantize_weights below);
+ *   2. each share is floor(q_i * |a| / S), computed exactly; the leftover minor
  *      units, fewer than the number of weights, go one each to the largest
- *      remainders, ties to the lower index.
+ *      remainders q_i |a| mod S, ties to the lower index.
  *
- * No floating point touches money: doubles appear only in step 1, where they are
- * turned into integers, deterministically (IEEE double arithmetic in a fixed
- * order).  test/unit/money_ref.py reimplements all of this in Python and
- * compares.
+ * Equal weights get equal q_i, hence equal floors and equal remainders: their
+ * shares differ by at most one minor unit, the extra units on the earliest,
+ * for any amount.  When all positive weights are equal the shares are exactly
+ * floor(|a| / k) plus one for the first |a| mod k of them.
  *
- * Precision: q_i / 2^53 matches w_i / sum(w) to about 2^-52 of the total, the
- * precision of the double weights themselves.  So each share is within one
- * minor unit of w_i / sum(w) * a while |a| stays well below 2^52 minor units
- * (45 trillion at scale 2); beyond that the shares drift by about |a| / 2^52
- * units from the real-number ratio, and still sum to a exactly.
+ * No floating point touches money: doubles appear only in step 1, where each
+ * weight is scaled by a power of two (exact) and rounded to an integer.
+ * test/unit/money_ref.py reimplements all of this with Python integers and
+ * fractions and compares.
+ *
+ * Precision: with W = sum w_i, |q_i / S - w_i / W| <= (1/2 + n/2 w_i/W) / S,
+ * and S >= 2^63 - n/2, so each share is within 1 + |a| (1 + n w_i/W) / 2^63
+ * minor units of w_i / W * |a| (the second term is under 1/8 for |a| < 10^15
+ * units and n < 1000).  For larger amounts unequal weights drift by up to
+ * that bound, while the shares still sum to a exactly.  Weights whose ratios
+ * the q_i hold exactly (equal weights, 1:3, 0.4:0.2:0.4, 0.4:0.025) give the
+ * exact largest-remainder split at any size.
  *
  * at_amount_scale multiplies by the double w exactly (w is a dyadic rational),
  * with no quantization at all.
@@ -42,9 +51,7 @@ __extension__ typedef unsigned __int128 u128;
 
 #define LIMB_BASE		1000000000u
 #define LIMB_DIGITS		9
-#define TWO53			((uint64_t) 1 << 53)
-#define MASK53			(TWO53 - 1)
-#define TWO53_D			9007199254740992.0
+#define TWO64			((u128) 1 << 64)
 
 /* Longest amount text accepted; numeric_out prints at most ~147,500 characters. */
 #define AMOUNT_MAX_TEXT 200000
@@ -652,38 +659,76 @@ select_first(at_env *env, uint64_t *work, rank_item *it, uint32_t m, uint32_t k)
 /* ------------------------------------------------------------------ */
 
 /*
- * Step 1: integers q[i] >= 0 summing to exactly 2^53, q[i] == 0 where weight[i]
- * is 0.  The weights are valid (finite, >= 0, one > 0).
+ * Step 1: integer weights.  Let 2^e be the power of two just above the largest
+ * weight (frexp: wmax = f 2^e, 1/2 <= f < 1).  For a precision P, define
  *
- *   - scale every weight by the same power of two (frexp of the largest) so the
- *     largest is in [0.5, 1): the sum cannot overflow, and the scaling is exact
- *     except for weights some 2^1074 times smaller than the largest, which
- *     round (ldexp) towards 0;
- *   - s = their sum in index order with Neumaier's compensation;
- *   - x_i = (w_i / s) * 2^53 in double, capped at 2^53; q_i = floor(x_i) and
- *     f_i = x_i - q_i (exact).  (The one product is by a power of two, hence
- *     exact, so floating-point contraction cannot change any result.  x_i at or
- *     above 2^52 has no fraction bits: f_i is then 0 and ties fall to the
- *     index, a 2^-53 effect, the weights' own precision.)
- *   - D = 2^53 - sum q_i.  Were the arithmetic exact, 0 <= D < (number of
- *     positive weights); rounding can push it slightly outside, so:
- *     while D > 0: the min(D, P) first of the P positive-weight indices ranked
- *       by (f desc, index asc) get +1;
- *     while D < 0: the min(-D, C) first of the C indices with q > 0 ranked by
- *       (f asc, index desc) get -1.
- *     The f_i stay those of the first rounding throughout.
+ *   q_i(P) = round(w_i 2^(P-e)), half to even,   S(P) = sum of the q_i(P),
+ *
+ * and use the largest P with S(P) < 2^64.
+ *
+ * w_i 2^(P-e) is computed exactly (ldexp of a double by a power of two; it is
+ * below 2^P <= 2^64, and where ldexp underflows to a subnormal the value is
+ * below 2^-1022 and rounds to 0 anyway), so q_i is the correctly rounded
+ * integer, whatever the platform.  Equal weights get equal q_i.  Zero weights
+ * get 0, and so does a positive weight with w_i 2^(P-e) <= 1/2, about 2^-64 of
+ * the sum or less: it is not promoted to 1, which would credit it far more
+ * than its share.
+ *
+ * S grows with P (round is monotonic) and S(P+1) <= 2 S(P) + n, so the chosen
+ * S is at least 2^63 - n/2: the q_i carry the weights' ratios to about 2^-63
+ * of the sum, and exactly when every weight is a multiple of 2^(e-P) (equal
+ * weights, 1:3, 0.4:0.2:0.4, 0.4:0.025).  P <= 64 (at n = 1, q_0 = f 2^64) and
+ * P >= 63 - ceil(log2 n), where q_i <= 2^P gives S <= 2^63; so P >= 41.
+ *
+ * Search: S(64) is summed in 128 bits (< 2^86).  If it is 2^64 or more, with
+ * b its bit length, P = 64 - (b - 63) fits, since S(P) <= 2^(P-64) (S(64) +
+ * n/2) + n/2 < 2^63 + n; then P steps up while S(P + 1) < 2^64.  A few O(n)
+ * passes, each polling the interrupt hook.
+ */
+
+/* S(P) for shift = P - e; q[] gets the q_i(P) unless q is NULL. */
+static at_status
+quantize_pass(at_env *env, uint64_t *work, const double *weight, uint32_t n,
+			  int shift, uint64_t *q, u128 *sum)
+{
+	u128		s = 0;
+	uint32_t	i;
+
+	for (i = 0; i < n; i++)
+	{
+		uint64_t	qi = 0;
+
+		if (weight[i] > 0)
+		{
+			double		x = ldexp(weight[i], shift);	/* 0 <= x < 2^64, exact */
+			uint64_t	fl = (uint64_t) x;
+			double		f = x - (double) fl;	/* exact; 0 when x >= 2^52 */
+
+			qi = fl + ((f > 0.5 || (f == 0.5 && (fl & 1))) ? 1 : 0);
+		}
+		if (q != NULL)
+			q[i] = qi;
+		s += qi;
+		if (work_tick(env, work, 1))
+			return AT_ECANCELED;
+	}
+	*sum = s;
+	return AT_OK;
+}
+
+/*
+ * *q gets the q_i(P) and *sum = S(P) < 2^64 for the P above.  *q and *spare
+ * are two arrays of n: trial passes use *spare, and the two may be swapped.
+ * The weights are valid (finite, >= 0, one > 0).
  */
 static at_status
 quantize_weights(at_env *env, uint64_t *work, const double *weight, uint32_t n,
-				 uint64_t *q, uint64_t *fkey, rank_item *cand)
+				 uint64_t **q, uint64_t **spare, uint64_t *sum)
 {
 	double		wmax = 0.0;
-	double		sum = 0.0;
-	double		comp = 0.0;
-	double		s;
 	int			e;
-	u128		sumq = 0;
-	int64_t		deficit;
+	int			p = 64;
+	u128		s;
 	uint32_t	i;
 
 	for (i = 0; i < n; i++)
@@ -691,74 +736,39 @@ quantize_weights(at_env *env, uint64_t *work, const double *weight, uint32_t n,
 			wmax = weight[i];
 	(void) frexp(wmax, &e);
 
-	for (i = 0; i < n; i++)
+	if (quantize_pass(env, work, weight, n, p - e, *q, &s) != AT_OK)
+		return env->err->status;
+	if (s >= TWO64)
 	{
-		double		v = ldexp(weight[i], -e);
-		double		t = sum + v;
+		int			bits = 0;
+		u128		t;
 
-		if (sum >= v)
-			comp += (sum - t) + v;
-		else
-			comp += (v - t) + sum;
-		sum = t;
-	}
-	s = sum + comp;
-
-	for (i = 0; i < n; i++)
-	{
-		double		x = ldexp(weight[i], -e);
-		double		f;
-
-		x = x / s;
-		x = x * TWO53_D;
-		if (x > TWO53_D)
-			x = TWO53_D;
-		q[i] = (uint64_t) x;
-		f = x - (double) q[i];
-		memcpy(&fkey[i], &f, sizeof(f));	/* f >= 0: bits order like values */
-		sumq += q[i];
-		if (work_tick(env, work, 1))
-			return AT_ECANCELED;
-	}
-
-	deficit = (int64_t) ((int64_t) TWO53 - (int64_t) sumq);
-	while (deficit > 0)
-	{
-		uint32_t	m = 0;
-		uint32_t	k;
-
-		for (i = 0; i < n; i++)
-			if (weight[i] > 0)
-			{
-				cand[m].key = fkey[i];
-				cand[m++].idx = i;
-			}
-		k = (uint64_t) deficit < m ? (uint32_t) deficit : m;
-		if (select_first(env, work, cand, m, k) != AT_OK)
+		for (t = s; t > 0; t >>= 1)
+			bits++;
+		p = 64 - (bits - 63);
+		if (quantize_pass(env, work, weight, n, p - e, *q, &s) != AT_OK)
 			return env->err->status;
-		for (i = 0; i < k; i++)
-			q[cand[i].idx]++;
-		deficit -= k;
-	}
-	while (deficit < 0)
-	{
-		uint32_t	m = 0;
-		uint32_t	k;
+		if (s >= TWO64)
+			return at_fail(env, AT_EBAD_VALUE, "money split: weight quantization overflowed");
+		while (p < 64)
+		{
+			u128		s2;
+			uint64_t   *tmp;
 
-		for (i = 0; i < n; i++)
-			if (q[i] > 0)
-			{
-				/* reversed: fraction ascending, then index descending */
-				cand[m].key = ~fkey[i];
-				cand[m++].idx = ~i;
-			}
-		k = (uint64_t) -deficit < m ? (uint32_t) -deficit : m;
-		if (select_first(env, work, cand, m, k) != AT_OK)
-			return env->err->status;
-		for (i = 0; i < k; i++)
-			q[~cand[i].idx]--;
-		deficit += k;
+			if (quantize_pass(env, work, weight, n, p + 1 - e, *spare, &s2) != AT_OK)
+				return env->err->status;
+			if (s2 >= TWO64)
+				break;
+			p++;
+			s = s2;
+			tmp = *q;
+			*q = *spare;
+			*spare = tmp;
+		}
 	}
+	if (s == 0)					/* impossible: the largest weight has q >= 2^(P-1) */
+		return at_fail(env, AT_EBAD_VALUE, "money split: weight quantization overflowed");
+	*sum = (uint64_t) s;
 	return AT_OK;
 }
 
@@ -821,6 +831,7 @@ at_amount_split_path(at_env *env, const at_amount *a, const double *weight,
 	uint64_t	work = 0;
 	uint64_t   *q;
 	uint64_t   *key;
+	uint64_t	sq = 1;			/* S, the sum of the q_i: 0 < S < 2^64 */
 	rank_item  *cand;
 	uint32_t   *prod = NULL;
 	u128		sumr = 0;
@@ -867,18 +878,19 @@ at_amount_split_path(at_env *env, const at_amount *a, const double *weight,
 		return env->err->status;
 	if (!fast)
 	{
-		prod = at_alloc(env, ((size_t) nl + 2) * sizeof(uint32_t));
+		/* q_i < 2^64 < 10^27: the product has at most three more limbs */
+		prod = at_alloc(env, ((size_t) nl + 3) * sizeof(uint32_t));
 		if (prod == NULL)
 			return env->err->status;
 	}
 
-	if (quantize_weights(env, &work, weight, n, q, key, cand) != AT_OK)
+	if (quantize_weights(env, &work, weight, n, &q, &key, &sq) != AT_OK)
 		return env->err->status;
 
 	/*
-	 * Step 2: share_i = floor(q_i * |a| / 2^53), r_i the remainder (in key[i]).
-	 * Fast path: q[i] becomes the share.  General path: out[i] gets the share's
-	 * limbs, with room for one more.
+	 * Step 2: share_i = floor(q_i * |a| / S), r_i the remainder (in key[i]).
+	 * Fast path: q[i] becomes the share (q_i |a| < 2^128; the share <= |a|).
+	 * General path: out[i] gets the share's limbs, with room for one more.
 	 */
 	for (i = 0; i < n; i++)
 	{
@@ -888,9 +900,10 @@ at_amount_split_path(at_env *env, const at_amount *a, const double *weight,
 		if (fast)
 		{
 			u128		t = (u128) qi * amag;
+			uint64_t	share = (uint64_t) (t / sq);
 
-			q[i] = (uint64_t) (t >> 53);
-			key[i] = (uint64_t) t & MASK53;
+			q[i] = share;
+			key[i] = (uint64_t) (t - (u128) share * sq);
 			if (work_tick(env, &work, 1))
 				return AT_ECANCELED;
 		}
@@ -904,7 +917,7 @@ at_amount_split_path(at_env *env, const at_amount *a, const double *weight,
 			set_zero(&out[i], scale);
 			if (qi == 0)
 				continue;
-			/* prod = q_i * |a|, base 10^9 */
+			/* prod = q_i * |a|, base 10^9 (carry < q_i < 2^64) */
 			for (j = 0; j < nl; j++)
 			{
 				u128		t = (u128) alimbs[j] * qi + carry;
@@ -912,18 +925,22 @@ at_amount_split_path(at_env *env, const at_amount *a, const double *weight,
 				prod[j] = (uint32_t) (t % LIMB_BASE);
 				carry = t / LIMB_BASE;
 			}
-			prod[nl] = (uint32_t) (carry % LIMB_BASE);
-			prod[nl + 1] = (uint32_t) (carry / LIMB_BASE);
-			/* divide by 2^53 from the top, in place */
-			for (j = nl + 2; j > 0; j--)
+			for (j = nl; j < nl + 3; j++)
+			{
+				prod[j] = (uint32_t) (carry % LIMB_BASE);
+				carry /= LIMB_BASE;
+			}
+			/* divide by S from the top, in place: rem < S, so digits < 10^9 */
+			for (j = nl + 3; j > 0; j--)
 			{
 				u128		cur = (u128) rem * LIMB_BASE + prod[j - 1];
+				uint32_t	digit = (uint32_t) (cur / sq);
 
-				prod[j - 1] = (uint32_t) (cur >> 53);
-				rem = (uint64_t) cur & MASK53;
+				prod[j - 1] = digit;
+				rem = (uint64_t) (cur - (u128) digit * sq);
 			}
 			key[i] = rem;
-			len = trim_limbs(prod, nl + 2);
+			len = trim_limbs(prod, nl + 3);
 			if (len > 0)
 			{
 				uint32_t   *limbs = at_alloc(env, ((size_t) len + 1) * sizeof(uint32_t));
@@ -942,13 +959,14 @@ at_amount_split_path(at_env *env, const at_amount *a, const double *weight,
 	}
 
 	/*
-	 * sum q_i = 2^53, so sum(shares) * 2^53 + sum r_i = |a| * 2^53: the leftover
-	 * sum r_i / 2^53 is a whole number of minor units, below n, and fewer than
-	 * the indices with r_i > 0 (each r_i < 2^53).
+	 * sum(shares) * S + sum r_i = |a| * S, so the leftover sum r_i / S is a
+	 * whole number of minor units, below n, and fewer than the indices with
+	 * r_i > 0 (each r_i < S).  The remainders share the denominator S, so
+	 * they rank as integers.
 	 */
-	if ((uint64_t) sumr & MASK53)
+	if (sumr % sq != 0)
 		return at_fail(env, AT_EBAD_VALUE, "money split lost a remainder");
-	leftover = (uint64_t) (sumr >> 53);
+	leftover = (uint64_t) (sumr / sq);
 	m = 0;
 	for (i = 0; i < n; i++)
 		if (key[i] > 0)

@@ -3,12 +3,14 @@
 money_ref.py — an independent Python reference for src/core/money.c.
 
 Reimplements at_amount_parse / at_amount_format / at_amount_split /
-at_amount_scale with Python integers and fractions.Fraction (the only floating
-point is the weight quantization, which the algorithm defines in IEEE doubles;
-Python floats are IEEE doubles, so it is reproduced bit for bit), generates a few
-thousand random cases (fixed seed), feeds them to the C test driver and compares
-every result.  It also checks, with exact fractions, that shares sum to the
-amount and that each share is within one minor unit of q_i * |a| / 2^53.
+at_amount_scale with Python integers and fractions.Fraction, with no floating
+point arithmetic at all (weights are taken as the exact rationals they are; the
+C code's ldexp-and-round quantization is claimed exact, and this checks it),
+generates a few thousand random cases (fixed seed), feeds them to the C test
+driver and compares every result.  It also checks, exactly, that the shares sum
+to the amount, that each is within one minor unit of q_i * |a| / S and within the
+documented bound of w_i / sum(w) * |a|, and that equal weights get shares that
+differ by at most one unit, the larger ones first.
 
 Usage:
     python3 test/unit/money_ref.py PATH/TO/test_money [--cases N] [--seed S]
@@ -26,6 +28,7 @@ answers PATHDIFF if they differ.  Exit status: 0 when everything agrees,
 1 on any mismatch, 2 on a usage or driver error.
 """
 
+import collections
 import math
 import random
 import re
@@ -36,8 +39,7 @@ from fractions import Fraction
 if hasattr(sys, "set_int_max_str_digits"):
     sys.set_int_max_str_digits(0)
 
-TWO53 = 1 << 53
-TWO53_F = 9007199254740992.0
+TWO64 = 1 << 64
 MAX_SCALE = 1000
 SPACE = " \t\n\r\v\f"
 AMOUNT_RE = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?")
@@ -93,63 +95,83 @@ def first_ranked(cand, k, key):
     return sorted(cand, key=key)[:k]
 
 
+def round_half_even(num, den):
+    """round(num / den), half to even, for integers num >= 0, den > 0."""
+    x, r = divmod(num, den)
+    if 2 * r > den or (2 * r == den and x % 2 == 1):
+        x += 1
+    return x
+
+
 def quantize(ws, stats=None):
-    """Integers q_i >= 0 summing to 2^53 (the algorithm in money.c, step 1)."""
+    """(q, S, P): q_i = round(w_i 2^(P-e)) half to even, exactly, with 2^e the
+    power of two just above max(w) (frexp) and P the largest integer with
+    S = sum q_i < 2^64 (money.c, step 1).  Searched from 64 down, one step at
+    a time (the C code estimates P instead)."""
     n = len(ws)
     _, e = math.frexp(max(ws))
-    sw = [math.ldexp(w, -e) for w in ws]
-    total, comp = 0.0, 0.0                  # Neumaier, index order
-    for v in sw:
-        t = total + v
-        if total >= v:
-            comp += (total - t) + v
-        else:
-            comp += (v - t) + total
-        total = t
-    s = total + comp
-    xs = [min((v / s) * TWO53_F, TWO53_F) for v in sw]
-    q = [int(x) for x in xs]
-    frac = [x - float(qi) for x, qi in zip(xs, q)]
-    d = TWO53 - sum(q)
+    ratios = [w.as_integer_ratio() for w in ws]     # exact; denominators 2^k
+
+    def at(p):
+        sh = p - e
+        if sh >= 0:
+            return [round_half_even(num << sh, den) for num, den in ratios]
+        return [round_half_even(num, den << -sh) for num, den in ratios]
+
+    p = 64
+    q = at(p)
+    assert sum(at(p + 1)) >= TWO64, "P could exceed 64"
+    while sum(q) >= TWO64:
+        p -= 1
+        q = at(p)
+    s = sum(q)
+    # the documented bounds
+    assert p >= 63 - (n - 1).bit_length(), "P below 63 - ceil(log2 n)"
+    assert 2 * s >= TWO64 - n, "S below 2^63 - n/2"
+    assert all(qi == 0 for w, qi in zip(ws, q) if w == 0)
     if stats is not None:
-        positive = sum(1 for w in ws if w > 0)
-        stats["D<0" if d < 0 else "D>=P" if d >= positive and d > 0 else "D ok"] += 1
-    while d > 0:
-        cand = [i for i in range(n) if ws[i] > 0]
-        for i in first_ranked(cand, min(d, len(cand)), lambda i: (-frac[i], i)):
-            q[i] += 1
-        d -= min(d, len(cand))
-    while d < 0:
-        cand = [i for i in range(n) if q[i] > 0]
-        for i in first_ranked(cand, min(-d, len(cand)), lambda i: (frac[i], -i)):
-            q[i] -= 1
-        d += min(-d, len(cand))
-    assert sum(q) == TWO53 and min(q) >= 0
-    return q
+        stats["P=%d" % p if p >= 60 else "P<60"] += 1
+    return q, s, p
 
 
 def split(units, ws, stats=None):
     check_weights(ws)
+    n = len(ws)
     a = abs(units)
-    q = quantize(ws, stats)
-    qr = [divmod(qi * a, TWO53) for qi in q]
+    q, s, p = quantize(ws, stats)
+    qr = [divmod(qi * a, s) for qi in q]
     shares = [x for x, _ in qr]
     rems = [r for _, r in qr]
-    assert sum(rems) % TWO53 == 0
-    left = sum(rems) // TWO53
-    for i in first_ranked([i for i in range(len(ws)) if rems[i] > 0], left,
+    assert sum(rems) % s == 0
+    left = sum(rems) // s
+    assert left < n
+    for i in first_ranked([i for i in range(n) if rems[i] > 0], left,
                           lambda i: (-rems[i], i)):
         shares[i] += 1
     # exact properties, independent of the ranking
     assert sum(shares) == a, "shares do not sum to the amount"
     for qi, sh in zip(q, shares):
-        assert abs(sh * TWO53 - qi * a) < TWO53, "share more than 1 unit off"
-    sf = Fraction(sum(Fraction(w) for w in ws))
+        assert abs(sh * s - qi * a) < s, "share more than 1 unit off q_i |a| / S"
+    sf = sum(Fraction(w) for w in ws)
     for w, sh in zip(ws, shares):
         exact = Fraction(w) / sf * a
-        # q_i / 2^53 is w_i / sum within a few parts in 2^52 (of the whole)
-        assert abs(sh - exact) <= 1 + Fraction(a * (len(ws) + 4), 1 << 50), \
+        # |q_i/S - w_i/W| <= (1/2 + n/2 w_i/W) / S  (money.c, Precision)
+        assert abs(sh - exact) <= 1 + a * (Fraction(1, 2) + Fraction(n, 2) * Fraction(w) / sf) / s, \
             "share far from w_i / sum * amount"
+    # equal weights: shares differ by at most one unit, the larger ones first
+    groups = {}
+    for i, w in enumerate(ws):
+        if w > 0:
+            groups.setdefault(w, []).append(shares[i])
+    for g in groups.values():
+        assert g[0] - g[-1] <= 1 and g == sorted(g, reverse=True), \
+            "equal weights, unequal shares"
+        if stats is not None and len(g) > 1:
+            stats["equal groups"] += 1
+    if len(groups) == 1:
+        (g,) = groups.values()
+        k = len(g)
+        assert g == [a // k + 1] * (a % k) + [a // k] * (k - a % k)
     return [-x for x in shares] if units < 0 else shares
 
 
@@ -190,6 +212,8 @@ def rand_amount(rng):
 
 def rand_weights(rng):
     n = rng.choice([1, 2, 2, 3, 3, 4, 5, 6, 7, 8, 10, 13, 20, 40, 100])
+    if rng.random() < 0.005:    # thousands of weights
+        n = rng.choice([2049, 3000, 4100, 6000])
     kind = rng.randrange(10)
     if kind == 0:
         ws = [1.0] * n
@@ -250,6 +274,22 @@ def make_cases(rng, count):
         ("S", 2, "18446744073709551.62", [1.0] * 3),    # 2^64 units
         ("S", 0, "9007199254740992", [0.7033293535128509, 0.7038367793552841]),
         ("S", 2, "123456.78", [rng.random() for _ in range(5000)]),
+        # equal weights, amounts far beyond 2^53 units
+        ("S", 2, "1234567890123456789012345678901234567890.12", [1.0] * 7),
+        ("S", 0, "18446744073709551615", [1.0] * 3), ("S", 0, "18446744073709551615", [1.0] * 7),
+        ("S", 0, "18446744073709551616", [0.1] * 7),
+        ("S", 2, "-" + "9" * 58 + ".99", [1 / 3] * 13 + [0.0] + [1 / 3] * 4),
+        # half-to-even quantization and specks that round to 0
+        # (P = 64, x_i = w_i 2^63: q = {2^63, 0, 2, 2, 2, 4, 0}; split S units)
+        ("S", 0, "9223372036854775818",
+         [1.0, 2.0 ** -64, 1.5 * 2.0 ** -63, 2.0 ** -62, 1.25 * 2.0 ** -62,
+          1.75 * 2.0 ** -62, 2.0 ** -65]),
+        # thousands of weights: P down to the 40s
+        ("S", 0, "9223372036854775808", [1.0] * 4096 + [2.0 ** -52]),
+        ("S", 2, "98765432109876543210.98", [float(1 + i % 13) for i in range(5000)]),
+        ("S", 2, "12345.67", [1.0] + [1.5 * 2.0 ** -52] * 3000),
+        ("S", 2, "5" * 45 + ".55", [rng.random() for _ in range(2049)]),
+        ("S", 2, "77.77", [0.4] + [0.2 / 3] * 3 + [0.4]),
         ("W", 2, "1.00", -1.0), ("W", 2, "1.00", float("nan")),
         ("W", 2, "0.05", 0.1), ("W", 0, "1" + "0" * 40, 1.7976931348623157e308),
     ]
@@ -317,7 +357,7 @@ def main(argv):
               file=sys.stderr)
         return 2
 
-    stats = {"D ok": 0, "D<0": 0, "D>=P": 0}
+    stats = collections.Counter()
     mismatches = 0
     kinds = {}
     for case, answer in zip(cases, got):
@@ -329,10 +369,11 @@ def main(argv):
                 line = encode(case)
                 print("MISMATCH for: %s\n   C: %s\n  py: %s"
                       % (line[:300], answer[:300], want[:300]))
-    print("money_ref: %d cases (%s), weight rounding D ok/D<0/D>=P: %d/%d/%d, "
+    print("money_ref: %d cases (%s), splits by P: %s, %d groups of equal weights, "
           "%d mismatches"
           % (len(cases), ", ".join("%s %d" % kv for kv in sorted(kinds.items())),
-             stats["D ok"], stats["D<0"], stats["D>=P"], mismatches))
+             " ".join("%s %d" % kv for kv in sorted(stats.items()) if kv[0] != "equal groups"),
+             stats["equal groups"], mismatches))
     return 1 if mismatches else 0
 
 

@@ -7,9 +7,11 @@
  *                         stdin, prints one result line each (protocol in that
  *                         script's header)
  *
- * Expected values are worked out by hand in the comments (a = 3002399751580331
- * recurs: fl(1/3) * 2^53 = 3002399751580330.5, so three equal weights quantize
- * to q = {a, a, a - 1}, and 3a - 1 = 2^53).
+ * Expected values are worked out by hand in the comments.  The split quantizes
+ * the weights to integers q_i with sum S < 2^64 (money.c, step 1); in most
+ * cases here the q_i carry the weights' ratios exactly (equal weights get equal
+ * q_i; {1, 3} gives {m, 3m}), so the expected shares are simply the exact
+ * largest-remainder shares of w_i / sum(w) * A, ties to the lower index.
  */
 #include "test_env.h"
 
@@ -20,8 +22,6 @@
 extern at_status at_amount_split_path(at_env *env, const at_amount *a,
 									  const double *weight, uint32_t n,
 									  at_amount *out, int path);
-
-#define TWO53 9007199254740992ULL
 
 static test_env T;
 
@@ -342,66 +342,46 @@ test_split_spec(void)
 	static const double one7[] = {1, 1, 1, 1, 1, 1, 1};
 
 	/*
-	 * 0.01 over 3: q = {a, a, a-1}; A = 1 unit, so r_i = q_i, sum r = 2^53,
-	 * L = 1; r_0 = r_1 tie: the earlier touch.
+	 * Equal weights get equal q (here 2^62 for three, 2^61 for seven), so the
+	 * shares are floor(A / k), and the A mod k leftover units go to the first
+	 * indices (equal remainders tie).
+	 *
+	 * 0.01 over 3: A = 1 unit, floors 0, L = 1: index 0.
 	 */
 	check_split("0.01", 2, one3, 3, (const char *[]) {"0.01", "0.00", "0.00"});
 
-	/*
-	 * 0.03 over 7: fl(1/7) * 2^53 = 1286742750677284.5 (= b + 0.5; 2^53/7 =
-	 * b + 0.571, spacing 0.25 there), 7b = 2^53 - 4, so D = 4 and the equal
-	 * fractions give +1 to indices 0..3: q = {b+1 x4, b x3}.  A = 3: r_i = 3 q_i
-	 * (< 2^53), sum = 3 * 2^53, L = 3: indices 0, 1, 2.
-	 */
+	/* 0.03 over 7: floors 0, L = 3: indices 0, 1, 2 */
 	check_split("0.03", 2, one7, 7,
 				(const char *[]) {"0.01", "0.01", "0.01", "0.00", "0.00", "0.00", "0.00"});
 
-	/*
-	 * 100.00 over 3: 10000 a = 3333 (3a-1) + a + 3333, so shares 3333 with
-	 * r = a + 3333 (indices 0, 1) and r = a - 6667 (index 2); sum r = 3a - 1 =
-	 * 2^53, L = 1: index 0.
-	 */
+	/* 100.00 over 3: 10000 = 3 * 3333 + 1: index 0 gets the unit */
 	check_split("100.00", 2, one3, 3, (const char *[]) {"33.34", "33.33", "33.33"});
 
-	/*
-	 * 99999999999.99 = 9999999999999 units over 7 = 7 * 1428571428571 + 2.
-	 * q_i / 2^53 = 1/7 + (3/7) / 2^53 for indices 0..3 and 1/7 - (4/7) / 2^53
-	 * for 4..6, so the fractions are .2857 + .00048 and .2857 - .00063: L = 2,
-	 * both to indices 0 and 1.
-	 */
+	/* 99999999999.99 = 9999999999999 units over 7 = 7 * 1428571428571 + 2 */
 	check_split("99999999999.99", 2, one7, 7,
 				(const char *[]) {"14285714285.72", "14285714285.72", "14285714285.71",
 					"14285714285.71", "14285714285.71", "14285714285.71", "14285714285.71"});
 
-	/*
-	 * -10.00: 1000 a = 333 (3a-1) + a + 333, index 2: a - 667; L = 1 to index
-	 * 0; signs follow the amount.
-	 */
+	/* -10.00: 1000 = 3 * 333 + 1; signs follow the amount */
 	check_split("-10.00", 2, one3, 3, (const char *[]) {"-3.34", "-3.33", "-3.33"});
 	/* an amount that parses to 0 splits into zeros, none negative */
 	check_split("-0.001", 2, one3, 3, (const char *[]) {"0.00", "0.00", "0.00"});
 	check_split("0", 2, one3, 3, (const char *[]) {"0.00", "0.00", "0.00"});
 
-	/* scale 0: 10 a = 3 (3a-1) + a + 3, index 2: a - 7; L = 1 to index 0 */
+	/* scale 0: 10 = 3 * 3 + 1 */
 	check_split("10", 0, one3, 3, (const char *[]) {"4", "3", "3"});
 	/* parse rounds first: 9.5 -> 10 */
 	check_split("9.5", 0, one3, 3, (const char *[]) {"4", "3", "3"});
-	/* scale 3: as -10.00 */
+	/* scale 3: 1000 units, as -10.00 */
 	check_split("1", 3, one3, 3, (const char *[]) {"0.334", "0.333", "0.333"});
 
 	/*
-	 * {0.4, 0.2, 0.4}: 0.4 = M 2^-54 with M = 7205759403792794.  Scaled by
-	 * 2^1: {0.8, 0.4, 0.8}; the sum is exactly 2.0 (0.8 + 0.4 = 3M 2^-54 is
-	 * exact, + 0.8 rounds to 2^55 2^-54; the compensation 2^-53 is below half
-	 * an ulp of 2).  x = {M/2, M/4, M/2} = {3602879701896397,
-	 * 1801439850948198.5, 3602879701896397}, sum of floors = 2^53 exactly.
-	 * 100 units: 100 q_0 = 40 2^53 + 20, 100 q_1 = 19 2^53 + 9007199254740952:
-	 * L = 1 to index 1.
+	 * {0.4, 0.2, 0.4}: fl(0.2) = fl(0.4) / 2 exactly, so q = {2m, m, 2m} (m =
+	 * fl(0.2) 2^63) and S = 5m: 100 units give exactly {40, 20, 40}.
 	 */
 	check_split("1.00", 2, (const double[]) {0.4, 0.2, 0.4}, 3,
 				(const char *[]) {"0.40", "0.20", "0.40"});
-	/* {2, 3}: q = {fl(0.4) 2^53, fl(0.6) 2^53} = {M/2, 5404319552844595}, sum 2^53;
-	 * 10 units: 10 q_0 = 4 2^53 + 2, 10 q_1 = 6 2^53 - 2: index 1 gets the unit */
+	/* {2, 3}: q = {2m, 3m}; 10 units: exactly 4 and 6 */
 	check_split("0.10", 2, (const double[]) {2, 3}, 2, (const char *[]) {"0.04", "0.06"});
 	check_split("5.00", 2, (const double[]) {1, 0, 0}, 3,
 				(const char *[]) {"5.00", "0.00", "0.00"});
@@ -410,7 +390,7 @@ test_split_spec(void)
 	/* a zero weight never gets the leftover: 0.01 over {0, 1, 1} */
 	check_split("0.01", 2, (const double[]) {0, 1, 1}, 3,
 				(const char *[]) {"0.00", "0.01", "0.00"});
-	/* {1, 3}: q = {2^51, 3 2^51}; 2 units: r = {2^52, 2^52}, a tie: index 0 */
+	/* {1, 3}: q = {m, 3m}; 2 units: 0.5 and 1.5, equal remainders: index 0 */
 	check_split("0.02", 2, (const double[]) {1, 3}, 2, (const char *[]) {"0.01", "0.01"});
 	/* one weight takes everything */
 	check_split("-123456789012345678901234567890.12", 2, (const double[]) {0.25}, 1,
@@ -419,48 +399,101 @@ test_split_spec(void)
 	/* tiny, subnormal and huge weights behave like their ratios */
 	check_split("1.00", 2, (const double[]) {1e-300, 1e-300, 1e-300}, 3,
 				(const char *[]) {"0.34", "0.33", "0.33"});
-	/* 1e-300 next to 1: x_0 ~ 9e-285, q = {0, 2^53} */
+	/* 1e-300 next to 1: 1e-300 2^63 rounds to 0, q = {0, 2^63} */
 	check_split("1.00", 2, (const double[]) {1e-300, 1}, 2, (const char *[]) {"0.00", "1.00"});
-	/* four equal subnormals: q = 2^51 each, exactly 25 units each */
+	/* four equal subnormals: equal q, exactly 25 units each */
 	check_split("1.00", 2, (const double[]) {5e-324, 5e-324, 5e-324, 5e-324}, 4,
 				(const char *[]) {"0.25", "0.25", "0.25", "0.25"});
 	/* the sum of two near-DBL_MAX weights would overflow without scaling */
 	check_split("1.00", 2, (const double[]) {1.7e308, 1.7e308}, 2,
 				(const char *[]) {"0.50", "0.50"});
+
+	/*
+	 * Position-based over five touches: {0.4, fl(0.2/3) x3, 0.4}, 100000
+	 * units.  Both values are multiples of 2^(e-P) (e = -1, P = 62), so the q
+	 * carry the weights' ratios exactly.  By fractions the ends get
+	 * 40000.00000000000055 and the middle 6666.67 each: floors sum to 99998,
+	 * and the 2 leftover units go to the first two of the equal middle weights.
+	 */
+	check_split("1000.00", 2, (const double[]) {0.4, 0.2 / 3, 0.2 / 3, 0.2 / 3, 0.4}, 5,
+				(const char *[]) {"400.00", "66.67", "66.67", "66.66", "400.00"});
+	/*
+	 * {0.4, 0.025 x8, 0.4}: fl(0.4) = 16 fl(0.025), so the weights are exactly
+	 * 16:1:...:1:16 (sum 40).  695096 units: 278038.4 and 17377.4, floors sum
+	 * to 695092; the 4 leftover units tie (.4 each): indices 0, 1, 2, 3.
+	 */
+	check_split("6950.96", 2,
+				(const double[]) {0.4, 0.025, 0.025, 0.025, 0.025, 0.025, 0.025, 0.025,
+					0.025, 0.4}, 10,
+				(const char *[]) {"2780.39", "173.78", "173.78", "173.78", "173.77", "173.77",
+					"173.77", "173.77", "173.77", "2780.38"});
 	test_env_reset(&T);
 }
 
 /*
- * Splitting 2^53 minor units shows the quantized weights themselves: every
- * q_i * 2^53 / 2^53 is exact, no leftover.
+ * Splitting S = sum q_i minor units shows the quantized weights themselves:
+ * every q_i * S / S is exact, no leftover.
  */
 static void
 test_quantization(void)
 {
-	/* {1,1,1}: q = {a, a, a-1} */
-	check_split("9007199254740992", 0, (const double[]) {1, 1, 1}, 3,
-				(const char *[]) {"3002399751580331", "3002399751580331", "3002399751580330"});
-
 	/*
-	 * {1, 2^-53, 2^-53}: scaled {0.5, 2^-54, 2^-54}; the plain sum stays 0.5
-	 * but the compensation recovers s = 0.5 + 2^-53 exactly.  x_0 = 2^53 / (1 +
-	 * 2^-52) -> 2^53 - 2, x_1 = x_2 = 1 - 2^-52: floors {2^53 - 2, 0, 0}, D = 2
-	 * to the two fractions: the exact largest-remainder answer.
+	 * Round half to even, and specks that round to 0.  The largest weight is
+	 * 1 = 0.5 2^1, so e = 1; S(64) = 2^63 + 10 < 2^64, so P = 64 and x_i =
+	 * w_i 2^63 = {2^63, 0.5, 1.5, 2, 2.5, 3.5, 0.25}: q = {2^63, 0, 2, 2, 2, 4,
+	 * 0}.  The positive weights 2^-64 and 2^-65 get nothing.
 	 */
-	check_split("9007199254740992", 0, (const double[]) {1, 0x1p-53, 0x1p-53}, 3,
-				(const char *[]) {"9007199254740990", "1", "1"});
+	check_split("9223372036854775818", 0,
+				(const double[]) {1, 0x1p-64, 0x1.8p-63, 0x1p-62, 0x1.4p-62, 0x1.cp-62, 0x1p-65},
+				7,
+				(const char *[]) {"9223372036854775808", "0", "2", "2", "2", "4", "0"});
 
 	/*
-	 * Rounding can overshoot: {0.7033293535128509, 0.7038367793552841} give
-	 * x = {4501975623792296.0, 4505223630948697.0} in doubles (exact values
-	 * ...295.437 and ...696.563, by fractions), so sum q = 2^53 + 1 and D = -1:
-	 * the lower-ranked of the two equal (zero) fractions, the higher index,
-	 * gives one back.  (Exact largest remainder would give {...295, ...697}:
-	 * a 2^-53 difference, the precision of the weights themselves.)
+	 * {0.7033293535128509, 0.7038367793552841}: both in [0.5, 1), e = 0, P =
+	 * 63 (the sum is over 1): q_i = w_i 2^63 exactly, the weights' own ratio.
+	 * 2^53 units: w_i / W 2^53 = ...295.437 and ...696.563 (by fractions), so
+	 * the leftover unit goes to index 1: the exact largest-remainder answer.
 	 */
 	check_split("9007199254740992", 0,
 				(const double[]) {0.7033293535128509, 0.7038367793552841}, 2,
-				(const char *[]) {"4501975623792296", "4505223630948696"});
+				(const char *[]) {"4501975623792295", "4505223630948697"});
+
+	/*
+	 * More than 2048 weights: 4096 ones and a speck.  At P = 53, q = 2^52 for
+	 * the ones and the speck has x = 2^-52 2^52 = 1 (or 2 for 2^-51): S =
+	 * 2^64 + 1 (+ 2), too big.  At P = 52: ones 2^51, S = 2^63 + q_speck, with
+	 * x_speck = 0.5 -> 0 (half to even) for 2^-52, and 1 for 2^-51.
+	 */
+	{
+		uint32_t	n = 4097;
+		double	   *w = malloc(n * sizeof(double));
+		at_amount  *out = malloc(n * sizeof(at_amount));
+		at_amount  *gen = malloc(n * sizeof(at_amount));
+		int			k;
+
+		for (k = 0; k < 2; k++)
+		{
+			at_amount	a = amt(k == 0 ? "9223372036854775808" : "9223372036854775809", 0);
+			uint32_t	i;
+			uint32_t	bad = 0;
+
+			for (i = 0; i < n - 1; i++)
+				w[i] = 1.0;
+			w[n - 1] = k == 0 ? 0x1p-52 : 0x1p-51;
+			CHECK(at_amount_split(&T.env, &a, w, n, out) == AT_OK);
+			CHECK(at_amount_split_path(&T.env, &a, w, n, gen, 1) == AT_OK);
+			for (i = 0; i < n - 1; i++)
+				bad += strcmp(fmt(&out[i]), "2251799813685248") != 0 ||
+					strcmp(fmt(&gen[i]), "2251799813685248") != 0;
+			CHECK(bad == 0);
+			CHECK_STR(fmt(&out[n - 1]), k == 0 ? "0" : "1");
+			CHECK_STR(fmt(&gen[n - 1]), k == 0 ? "0" : "1");
+			test_env_reset(&T);
+		}
+		free(w);
+		free(out);
+		free(gen);
+	}
 	test_env_reset(&T);
 }
 
@@ -469,26 +502,47 @@ static void
 test_split_big(void)
 {
 	static const double one3[] = {1, 1, 1};
+	static const double one7[] = {1, 1, 1, 1, 1, 1, 1};
 
 	/*
-	 * A = 2^64 - 1 = 18446744073709551615 (largest fast-path amount).
-	 * q_i A / 2^53 = 2048 q_i - q_i / 2^53: shares 2048 a - 1 (r = 2^53 - a) for
-	 * indices 0, 1 and 2048 (a-1) - 1 (r = 2^53 - a + 1) for index 2; sum r =
-	 * 2 * 2^53, L = 2: index 2 (largest r), then index 0.
-	 * 2048 a = 6148914691236517888.  (Far from A/3 = 6148914691236517205: the
-	 * weights' own 2^-53 precision shows at this size; the sum stays exact.)
+	 * A = 2^64 - 1 = 18446744073709551615 (largest fast-path amount), equal
+	 * weights.  Over 3: 2^64 = 1 mod 3, so A = 3 * 6148914691236517205
+	 * exactly.  Over 7: 2^64 = 2^(3*21+1) = 2 mod 7, so A mod 7 = 1 and A / 7
+	 * = 2635249153387078802: index 0 gets ...803.
 	 */
 	check_split("18446744073709551615", 0, one3, 3,
-				(const char *[]) {"6148914691236517888", "6148914691236517887",
-					"6148914691236515840"});
-	/* A = 2^64 takes the general path: exactly 2048 q_i, no leftover */
+				(const char *[]) {"6148914691236517205", "6148914691236517205",
+					"6148914691236517205"});
+	check_split("18446744073709551615", 0, one7, 7,
+				(const char *[]) {"2635249153387078803", "2635249153387078802",
+					"2635249153387078802", "2635249153387078802", "2635249153387078802",
+					"2635249153387078802", "2635249153387078802"});
+	/* A = 2^64 takes the general path: A mod 3 = 1, the unit to index 0 */
 	check_split("18446744073709551616", 0, one3, 3,
-				(const char *[]) {"6148914691236517888", "6148914691236517888",
-					"6148914691236515840"});
+				(const char *[]) {"6148914691236517206", "6148914691236517205",
+					"6148914691236517205"});
 
 	/*
-	 * 60 digits, exact binary weights.  {1, 1}: q = {2^52, 2^52}; A = 10^59 + 1
-	 * is odd: both remainders 2^52, the tie goes to index 0.
+	 * A 40-digit amount over 7 equal weights: A = 12345678901234567890123456
+	 * 7890123456789012 cents.  10^6 = 1 mod 7, and its six-digit groups
+	 * 123456, 789012, 345678, 901234, 567890, 123456, 789012 are 4, 0, 4, 5,
+	 * 1, 4, 0 mod 7: A mod 7 = 18 mod 7 = 4.  A / 7 (by Python ints) =
+	 * 17636684144620811271604938270017636684144: four shares of X + 1, then
+	 * three of X.  (The old 2^53 quantization gave 3 x ...911.40, ...911.39
+	 * and 3 x ...081.51 here: 1.4 * 10^17 units apart.)
+	 */
+	check_split("1234567890123456789012345678901234567890.12", 2, one7, 7,
+				(const char *[]) {"176366841446208112716049382700176366841.45",
+					"176366841446208112716049382700176366841.45",
+					"176366841446208112716049382700176366841.45",
+					"176366841446208112716049382700176366841.45",
+					"176366841446208112716049382700176366841.44",
+					"176366841446208112716049382700176366841.44",
+					"176366841446208112716049382700176366841.44"});
+
+	/*
+	 * 60 digits, exact binary weights.  {1, 1}: A = 10^59 + 1 is odd: both
+	 * remainders equal, the unit goes to index 0.
 	 */
 	check_split("100000000000000000000000000000000000000000000000000000000001", 0,
 				(const double[]) {1, 1}, 2,
@@ -496,9 +550,8 @@ test_split_big(void)
 					"50000000000000000000000000000000000000000000000000000000000"});
 
 	/*
-	 * {1, 3}: q = {2^51, 3 2^51}; A = 10^59 + 3 = 4k + 3 with k = 25 10^57:
-	 * A/4 = k + 0.75 (r = 3 2^51), 3A/4 = 3k + 2.25 (r = 2^51); L = 1 to
-	 * index 0: {k + 1, 3k + 2}.
+	 * {1, 3}: q = {m, 3m}; A = 10^59 + 3 = 4k + 3 with k = 25 10^57: A/4 =
+	 * k + 0.75, 3A/4 = 3k + 2.25; L = 1 to index 0: {k + 1, 3k + 2}.
 	 */
 	check_split("100000000000000000000000000000000000000000000000000000000003", 0,
 				(const double[]) {1, 3}, 2,
@@ -506,22 +559,13 @@ test_split_big(void)
 					"75000000000000000000000000000000000000000000000000000000002"});
 
 	/*
-	 * 10^59 at scale 2 over {1,1,1}: 10^61 units.  q_i = a: 10^61 a / (3a-1)
-	 * = 10^61/3 + (10^61/3) / (3a-1); with c = 10^61 = 3u + 1 (u = 333...3,
-	 * 61 threes) and 3a - 1 = 2^53 the share is exactly floor((c a) / 2^53).
-	 * Checked instead by the Python reference; here: the sum and paths agree.
+	 * 10^59 at scale 2 over {1,1,1}: 10^61 units = 3u + 1 with u = 333...3
+	 * (61 threes): {u + 1, u, u}.
 	 */
-	{
-		at_amount	a = amt("100000000000000000000000000000000000000000000000000000000000.00", 2);
-		at_amount	out[3];
-		at_amount	gen[3];
-		int			i;
-
-		CHECK(at_amount_split(&T.env, &a, one3, 3, out) == AT_OK);
-		CHECK(at_amount_split_path(&T.env, &a, one3, 3, gen, 1) == AT_OK);
-		for (i = 0; i < 3; i++)
-			CHECK_STR(fmt(&out[i]), fmt(&gen[i]));
-	}
+	check_split("100000000000000000000000000000000000000000000000000000000000.00", 2, one3, 3,
+				(const char *[]) {"33333333333333333333333333333333333333333333333333333333333.34",
+					"33333333333333333333333333333333333333333333333333333333333.33",
+					"33333333333333333333333333333333333333333333333333333333333.33"});
 	test_env_reset(&T);
 }
 
@@ -710,6 +754,212 @@ test_split_random(void)
 	if (bad_sum + bad_sign + bad_near + bad_path)
 		fprintf(stderr, "random splits: %d sums, %d signs, %d far, %d path diffs\n",
 				bad_sum, bad_sign, bad_near, bad_path);
+}
+
+/* Magnitudes: 0 when x == y, 1 when x == y + 1, else -1 (both trimmed). */
+static int
+unit_gap(const at_amount *x, const at_amount *y)
+{
+	uint32_t	t[17];
+	uint32_t	n = y->nlimbs;
+	uint32_t	i;
+	bool		same = x->nlimbs == n;
+
+	for (i = 0; same && i < n; i++)
+		same = x->limbs[i] == y->limbs[i];
+	if (same)
+		return 0;
+	if (n >= 17)
+		return -1;
+	for (i = 0; i < n; i++)
+		t[i] = y->limbs[i];
+	/* t = y + 1 */
+	for (i = 0; i < n && t[i] == 999999999u; i++)
+		t[i] = 0;
+	if (i == n)
+		t[n++] = 1;
+	else
+		t[i]++;
+	if (x->nlimbs != n)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (x->limbs[i] != t[i])
+			return -1;
+	return 1;
+}
+
+/*
+ * Equal weights get shares that differ by at most one minor unit, the larger
+ * ones first, for amounts of up to 60 digits; when every positive weight is
+ * equal the k shares are exactly floor(|A| / k), one more for the first
+ * |A| mod k.  Zero weights get nothing; shares sum to A; both paths agree.
+ */
+static void
+test_split_equal(void)
+{
+	enum
+	{
+		MAXN = 40, NG = 4, CAP = 16
+	};
+	double		w[MAXN];
+	uint32_t	grp[MAXN];
+	at_amount	out[MAXN];
+	at_amount	gen[MAXN];
+	char		text[80];
+	int			iter;
+	int			bad_gap = 0;
+	int			bad_exact = 0;
+	int			bad_zero = 0;
+	int			bad_sum = 0;
+	int			bad_path = 0;
+	int			groups = 0;
+
+	for (iter = 0; iter < 3000; iter++)
+	{
+		uint32_t	n = 1 + (uint32_t) (rng() % (iter % 5 == 0 ? MAXN : 10));
+		int			ndig = 1 + (int) (rng() % 60);
+		bool		all_equal = iter % 2 == 0;
+		uint32_t	ngroups = all_equal ? 1 : 1 + (uint32_t) (rng() % NG);
+		double		val[NG];
+		uint32_t	sum[CAP];
+		uint32_t	quo[CAP];
+		uint64_t	rem = 0;
+		uint32_t	k = 0;
+		uint32_t	g;
+		uint32_t	i;
+		int			d;
+		char	   *p = text;
+		at_amount	a;
+		at_amount	qa;
+
+		/* amount: up to 60 random digits, the last two after the point */
+		if (rng() % 3 == 0)
+			*p++ = '-';
+		for (d = 0; d < ndig; d++)
+		{
+			if (d == ndig - 2)
+				*p++ = '.';
+			*p++ = (char) ('0' + rng() % 10);
+		}
+		*p = '\0';
+		a = amt(text, 2);
+
+		/* weights: a few distinct positive values, each used repeatedly, and zeros */
+		for (g = 0; g < ngroups; g++)
+		{
+			switch (rng() % 4)
+			{
+				case 0:
+					val[g] = 1.0;
+					break;
+				case 1:
+					val[g] = rng_unit() + 0x1p-30;
+					break;
+				case 2:
+					val[g] = ldexp(1.0 + rng_unit(), (int) (rng() % 120) - 60);
+					break;
+				default:
+					val[g] = 0.2 / (double) (1 + rng() % 9);
+					break;
+			}
+		}
+		for (i = 0; i < n; i++)
+			grp[i] = rng() % 5 == 0 ? NG : (uint32_t) (rng() % ngroups);
+		grp[rng() % n] = 0;		/* one positive weight at least */
+		for (i = 0; i < n; i++)
+			w[i] = grp[i] == NG ? 0.0 : val[grp[i]];
+
+		if (at_amount_split(&T.env, &a, w, n, out) != AT_OK)
+		{
+			CHECK(false);
+			test_env_reset(&T);
+			continue;
+		}
+
+		/* within each group of equal weights, in index order */
+		for (g = 0; g < ngroups; g++)
+		{
+			int			first = -1;
+			int			prev = -1;
+
+			for (i = 0; i < n; i++)
+			{
+				if (grp[i] != g)
+					continue;
+				if (first < 0)
+					first = (int) i;
+				else
+				{
+					int			a1 = unit_gap(&out[prev], &out[i]);
+					int			a2 = unit_gap(&out[first], &out[i]);
+
+					if (a1 < 0 || a2 < 0)
+						bad_gap++;
+				}
+				prev = (int) i;
+			}
+			if (first >= 0 && prev != first)
+				groups++;
+		}
+
+		memset(sum, 0, sizeof(sum));
+		for (i = 0; i < n; i++)
+		{
+			if (grp[i] == NG && out[i].nlimbs > 0)
+				bad_zero++;
+			if (out[i].nlimbs > 0 && out[i].negative != a.negative)
+				bad_zero++;
+			big_add(sum, CAP, out[i].limbs, out[i].nlimbs);
+			k += grp[i] != NG;
+		}
+		if (!big_equal(sum, CAP, &a))
+			bad_sum++;
+
+		/* all positive weights equal: exactly floor(|A| / k), +1 for the first |A| mod k */
+		if (all_equal)
+		{
+			uint32_t	j = 0;
+
+			for (i = a.nlimbs; i > 0; i--)
+			{
+				uint64_t	cur = rem * 1000000000u + a.limbs[i - 1];
+
+				quo[i - 1] = (uint32_t) (cur / k);
+				rem = cur % k;
+			}
+			qa.negative = a.negative;
+			qa.scale = a.scale;
+			qa.limbs = quo;
+			qa.nlimbs = a.nlimbs;
+			while (qa.nlimbs > 0 && quo[qa.nlimbs - 1] == 0)
+				qa.nlimbs--;
+			for (i = 0; i < n; i++)
+				if (grp[i] != NG)
+				{
+					if (unit_gap(&out[i], &qa) != (j < rem ? 1 : 0))
+						bad_exact++;
+					j++;
+				}
+		}
+
+		if (iter % 3 == 0)
+		{
+			CHECK(at_amount_split_path(&T.env, &a, w, n, gen, 1) == AT_OK);
+			for (i = 0; i < n; i++)
+				if (unit_gap(&gen[i], &out[i]) != 0 || gen[i].negative != out[i].negative)
+					bad_path++;
+		}
+		test_env_reset(&T);
+	}
+	CHECK(bad_gap == 0);
+	CHECK(bad_exact == 0);
+	CHECK(bad_zero == 0);
+	CHECK(bad_sum == 0);
+	CHECK(bad_path == 0);
+	CHECK(groups > 1000);
+	if (bad_gap + bad_exact + bad_zero + bad_sum + bad_path)
+		fprintf(stderr, "equal weights: %d gaps, %d inexact, %d zero/sign, %d sums, %d path diffs\n",
+				bad_gap, bad_exact, bad_zero, bad_sum, bad_path);
 }
 
 /* Many touches: exact sum, and only positive weights get money. */
@@ -1191,6 +1441,7 @@ main(int argc, char **argv)
 	test_quantization();
 	test_split_big();
 	test_split_random();
+	test_split_equal();
 	test_split_many();
 	test_scale();
 	test_bad_weights();
