@@ -62,9 +62,11 @@ SELECT j.account_id, j.opportunity_id, j.status, t.touch_index, t.touch_id, t.oc
 FROM @extschema@.journey_cache j
 JOIN @extschema@.src_opportunities o ON o.account_id = j.account_id AND o.opportunity_id = j.opportunity_id
 CROSS JOIN LATERAL @extschema@.touches(j.journey) t
-LEFT JOIN @extschema@.src_touches st ON st.account_id = j.account_id AND st.touch_id = t.touch_id
+-- an inner join: a touch the querying user cannot see in the source (row-level
+-- security) is not shown, as in touch_credits
+JOIN @extschema@.src_touches st ON st.account_id = j.account_id AND st.touch_id = t.touch_id
 LEFT JOIN LATERAL (SELECT l.as_of FROM @extschema@.refresh_log l ORDER BY l.refreshed_at DESC LIMIT 1) r ON true;
-COMMENT ON VIEW @extschema@.journeys IS 'Each opportunity''s ordered touches with the milestone positions they hold (FT, LC, OC, CW, LT, stage:NAME): the timeline a rep reads before a call.';
+COMMENT ON VIEW @extschema@.journeys IS 'Each opportunity''s ordered touches with the milestone positions they hold (FT, LC, OC, CW, LT, stage:NAME): the timeline a rep reads before a call. Touches the querying user cannot see in the touches source (row-level security) are left out.';
 COMMENT ON COLUMN @extschema@.journeys.account_id IS 'Account.';
 COMMENT ON COLUMN @extschema@.journeys.opportunity_id IS 'Opportunity.';
 COMMENT ON COLUMN @extschema@.journeys.status IS 'won, open or lost.';
@@ -322,7 +324,9 @@ SELECT x.channel,
 FROM (SELECT DISTINCT j.account_id, j.opportunity_id, j.status, j.amount_reporting, t.channel
 	  FROM @extschema@.journey_cache j
 	  JOIN @extschema@.src_opportunities o ON o.account_id = j.account_id AND o.opportunity_id = j.opportunity_id
-	  CROSS JOIN LATERAL @extschema@.touches(j.journey) t) x
+	  CROSS JOIN LATERAL @extschema@.touches(j.journey) t
+	  -- only touches the querying user can see in the source (row-level security)
+	  JOIN @extschema@.src_touches st ON st.account_id = j.account_id AND st.touch_id = t.touch_id) x
 CROSS JOIN @extschema@.effective_settings s
 GROUP BY x.channel, s.reporting_currency;
 COMMENT ON VIEW @extschema@.influenced_revenue_by_channel IS 'Influenced revenue (non-additive): the full amount of every opportunity with at least one touch in the channel, each opportunity counted once per channel. Never sum it across channels.';
