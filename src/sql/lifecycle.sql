@@ -36,6 +36,9 @@ LEFT JOIN LATERAL (
 	SELECT t.occurred_at, t.channel
 	FROM @extschema@.touches(j.journey) t
 	WHERE 'FT' = ANY (t.positions)
+	  -- only if the querying user can see it in the source (row-level security)
+	  AND EXISTS (SELECT 1 FROM @extschema@.src_touches st
+				  WHERE st.account_id = j.account_id AND st.touch_id = t.touch_id)
 	ORDER BY t.touch_index
 	LIMIT 1) ft ON true
 CROSS JOIN LATERAL (
@@ -49,7 +52,7 @@ COMMENT ON COLUMN @extschema@.time_to_conversion.account_id IS 'Account of the o
 COMMENT ON COLUMN @extschema@.time_to_conversion.opportunity_id IS 'The opportunity.';
 COMMENT ON COLUMN @extschema@.time_to_conversion.status IS 'won, open or lost (at the last refresh).';
 COMMENT ON COLUMN @extschema@.time_to_conversion.segment IS 'Segment of the account (NULL if unknown or the account is not visible).';
-COMMENT ON COLUMN @extschema@.time_to_conversion.first_touch_at IS 'When the first touch of the journey (position FT, within the lookback window) happened; NULL when the journey has no touch.';
+COMMENT ON COLUMN @extschema@.time_to_conversion.first_touch_at IS 'When the first touch of the journey (position FT, within the lookback window) happened; NULL when the journey has no touch, or the querying user cannot see it (row-level security).';
 COMMENT ON COLUMN @extschema@.time_to_conversion.first_touch_channel IS 'Channel of the first touch of the journey.';
 COMMENT ON COLUMN @extschema@.time_to_conversion.lead_created_at IS 'Earliest lead creation of the opportunity''s in-scope contacts.';
 COMMENT ON COLUMN @extschema@.time_to_conversion.created_at IS 'When the opportunity was created.';
