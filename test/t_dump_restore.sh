@@ -111,37 +111,12 @@ ts_sql "$B" "SELECT opportunities FROM attrib.refresh()" >/dev/null || ts_fail "
 
 # --- compare ------------------------------------------------------------------------
 # One psql call per database prints "kind relation<TAB>rows md5" for every relation
-# compared: the tables attrib registers with pg_extension_config_dump, the CRM's own
-# table, the stored results (journeys as text), and every view of the extension.
-cat >"$ts_tmp/digests.sql" <<'SQL'
-CREATE TEMP TABLE rels AS
-SELECT 'table' AS kind, 'attrib.' || quote_ident(c.relname) AS rel
-FROM pg_extension e, unnest(e.extconfig) cfg(oid) JOIN pg_class c ON c.oid = cfg.oid
-WHERE e.extname = 'attrib'
-UNION ALL SELECT 'table', 'crm.campaign_costs'
-UNION ALL SELECT 'table', 'attrib.credit_cache'
-UNION ALL
-SELECT 'view', 'attrib.' || quote_ident(c.relname)
-FROM pg_depend d JOIN pg_class c ON c.oid = d.objid AND d.classid = 'pg_class'::regclass
-WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
-  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'attrib')
-  AND c.relkind IN ('v', 'm');
-CREATE FUNCTION pg_temp.digest(rel text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE r text;
-BEGIN
-	EXECUTE format($q$SELECT count(*) || ' ' || md5(coalesce(string_agg(x::text, E'\n' ORDER BY x::text), '')) FROM %s x$q$, rel)
-	INTO r;
-	RETURN r;
-END $f$;
-SELECT kind || ' ' || rel || E'\t' || pg_temp.digest(rel) FROM rels
-UNION ALL
-SELECT E'table attrib.journey_cache\t' || count(*) || ' ' || md5(coalesce(string_agg(x, E'\n' ORDER BY x), ''))
-FROM (SELECT (account_id, opportunity_id, status, amount, currency, amount_reporting, created_at,
-			  closed_at, lead_created_at, journey::text)::text AS x FROM attrib.journey_cache) s
-ORDER BY 1;
-SQL
-ts_file "$A" "$ts_tmp/digests.sql" >"$ts_tmp/a.digests" || ts_fail "digests of A"
-ts_file "$B" "$ts_tmp/digests.sql" >"$ts_tmp/b.digests" || ts_fail "digests of B"
+# compared (test/lib/digests.sql): the tables attrib registers with
+# pg_extension_config_dump, the CRM's own table, the stored results, every view.
+psql -X -q -v ON_ERROR_STOP=1 -At -d "$A" -v extra=crm.campaign_costs -f "$ts_root/test/lib/digests.sql" \
+	>"$ts_tmp/a.digests" || ts_fail "digests of A"
+psql -X -q -v ON_ERROR_STOP=1 -At -d "$B" -v extra=crm.campaign_costs -f "$ts_root/test/lib/digests.sql" \
+	>"$ts_tmp/b.digests" || ts_fail "digests of B"
 ntables=$(grep -c '^table attrib\.' "$ts_tmp/a.digests")
 nviews=$(grep -c '^view ' "$ts_tmp/a.digests")
 if ((ntables >= 13 && nviews >= 20)); then
