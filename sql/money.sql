@@ -22,7 +22,9 @@ SELECT attrib.split_amount(1, '{1,1,1}');                    -- 0.34, 0.33, 0.33
 SELECT attrib.split_amount(10.00, '{1,3}');
 -- a zero weight gets nothing
 SELECT attrib.split_amount(0.05, '{0,1,0,1}');
--- a 40-digit amount splits exactly
+-- a 40-digit amount splits exactly, equal weights equally: 1234567890123456789012345678901234567890.12
+-- is 123456789012345678901234567890123456789012 cents = 7 * 17636684144620811271604938270017636684144 + 4,
+-- so four parts of ...841.45 and three of ...841.44
 SELECT a, (SELECT sum(x) FROM unnest(attrib.split_amount(a, '{1,1,1,1,1,1,1}')) x) = a AS exact,
 	   attrib.split_amount(a, '{1,1,1,1,1,1,1}') AS parts
 FROM (VALUES (1234567890123456789012345678901234567890.12::numeric)) v(a);

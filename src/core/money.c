@@ -796,8 +796,8 @@ check_weights(at_env *env, const double *weight, uint32_t n)
 
 		if (!isfinite(w) || w < 0)
 		{
-			at_fail(env, AT_EBAD_WEIGHTS, "invalid weight %s at index %u",
-					weight_text(w, buf, sizeof(buf)), (unsigned) i);
+			at_fail(env, AT_EBAD_WEIGHTS, "invalid weight %s (weight %u of %u)",
+					weight_text(w, buf, sizeof(buf)), (unsigned) i + 1, (unsigned) n);
 			return at_detail(env, "Weights must be finite and non-negative.");
 		}
 		if (w > 0)

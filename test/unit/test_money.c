@@ -1133,11 +1133,11 @@ test_bad_weights(void)
 	at_amount	corrupt = {false, 2, 1, bad};
 
 	check_weights_fail((const double[]) {1, -0.5}, 2, AT_EBAD_WEIGHTS,
-					   "invalid weight -0.5 at index 1");
+					   "invalid weight -0.5 (weight 2 of 2)");
 	check_weights_fail((const double[]) {NAN, 1}, 2, AT_EBAD_WEIGHTS,
-					   "invalid weight NaN at index 0");
+					   "invalid weight NaN (weight 1 of 2)");
 	check_weights_fail((const double[]) {1, 2, INFINITY}, 3, AT_EBAD_WEIGHTS,
-					   "invalid weight Infinity at index 2");
+					   "invalid weight Infinity (weight 3 of 3)");
 	check_weights_fail((const double[]) {-INFINITY}, 1, AT_EBAD_WEIGHTS, "-Infinity");
 	check_weights_fail((const double[]) {0, 0, 0}, 3, AT_EBAD_WEIGHTS, "all zero");
 	CHECK(strstr(T.err.detail, "3 weights") != NULL);
