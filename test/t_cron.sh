@@ -15,6 +15,7 @@
 #     cron.job_run_details says succeeded and refresh_log gained a row.
 # Without pg_cron preloaded only the first part runs.
 set -uo pipefail
+# shellcheck source=lib/tscript.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/tscript.sh"
 ts_init cron
 
@@ -23,6 +24,7 @@ had_attrib=$(ts_sql "$DB" "SELECT count(*) FROM pg_extension WHERE extname = 'at
 had_cron=$(ts_sql "$DB" "SELECT count(*) FROM pg_extension WHERE extname = 'pg_cron'")
 orig_cron=$had_cron
 preloaded=$(ts_sql "$DB" "SELECT current_setting('shared_preload_libraries') ~ 'pg_cron'")
+# shellcheck disable=SC2317  # called from the EXIT trap
 cleanup_cron() {
 	if [[ $preloaded == t ]]; then
 		psql -X -q -d "$DB" -c "SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = 'attrib-refresh'" \

@@ -15,6 +15,7 @@
 #   - after refresh, journey_cache and credit_cache are identical, and so is
 #     every view of the extension (reports, lifecycle views, src_* views).
 set -uo pipefail
+# shellcheck source=lib/tscript.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/tscript.sh"
 ts_init dump_restore
 

@@ -18,6 +18,7 @@
 # journey has exactly the touches of its window (recounted in plain SQL) and the
 # per-opportunity sums are exact.
 set -uo pipefail
+# shellcheck source=lib/tscript.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/tscript.sh"
 ts_init refresh_concurrency
 

@@ -27,13 +27,14 @@
 # grants let a BI role read directly; bi_limited's policies cover them too, which
 # is what a deployment with row-level security must do.
 set -uo pipefail
+# shellcheck source=lib/tscript.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/tscript.sh"
 ts_init rls
 
 FULL=attrib_rls_full_$$
 BASE=attrib_rls_base_$$
 sfx=_$$
-roles=(bi_limited$sfx bi_opps$sfx bi_touch$sfx bi_views$sfx bi_nothing$sfx)
+roles=("bi_limited$sfx" "bi_opps$sfx" "bi_touch$sfx" "bi_views$sfx" "bi_nothing$sfx")
 drop_roles() {
 	local r
 	for r in "${roles[@]}"; do
@@ -180,7 +181,7 @@ done
 
 # bi_limited: every table and view as if the account did not exist
 nrel=$(wc -l <"$ts_tmp/base")
-((nrel >= 30)) && ts_ok "comparing $nrel relations" || ts_fail "only $nrel relations to compare"
+if ((nrel >= 30)); then ts_ok "comparing $nrel relations"; else ts_fail "only $nrel relations to compare"; fi
 while IFS=$'\t' read -r rel want; do
 	ts_check "bi_limited: $rel as without the account (${want%% *} rows)" "$(lookup "$ts_tmp/limited" "$rel")" "$want"
 done <"$ts_tmp/base"

@@ -34,6 +34,7 @@ ts_init() {
 		exit 1
 	fi
 	export PGUSER=${PGUSER:-postgres}
+	# shellcheck disable=SC2034  # used by the scripts
 	ts_root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 	ts_bindir=$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
 	[[ -x $ts_bindir/pg_dump ]] || ts_bindir=/usr/lib/postgresql/15/bin
