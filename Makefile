@@ -7,7 +7,7 @@ PGFILEDESC   = "attrib - multi-touch revenue attribution"
 
 CORE_OBJS    = src/core/env.o src/core/json.o src/core/journey.o src/core/models.o \
                src/core/money.o src/core/dd_util.o src/core/markov_fit.o \
-               src/core/markov_solve.o src/core/shapley.o
+               src/core/markov_solve.o src/core/shapley.o src/core/dd_weights.o
 GLUE_OBJS    = src/attrib.o src/journey_type.o src/journey_agg.o src/credits.o \
                src/dd_object.o src/markov_glue.o src/shapley_glue.o
 OBJS         = $(CORE_OBJS) $(GLUE_OBJS)
@@ -17,7 +17,7 @@ SQL_PARTS    = src/sql/guard.sql src/sql/engine.sql src/sql/crm.sql src/sql/refr
                src/sql/reports.sql src/sql/lifecycle.sql src/sql/datadriven.sql
 EXTRA_CLEAN  = attrib--$(EXTVERSION).sql
 
-REGRESS      = setup models money journey_io bad_input parallel markov shapley reports lifecycle
+REGRESS      = setup models money journey_io bad_input parallel markov shapley reports lifecycle incremental
 
 PG_CONFIG   ?= pg_config
 PGXS        := $(shell $(PG_CONFIG) --pgxs)

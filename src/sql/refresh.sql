@@ -184,28 +184,19 @@ COMMENT ON COLUMN @extschema@.refresh_log.duration IS 'Wall-clock time the refre
 -- Refresh
 -- ------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@.refresh()
-RETURNS @extschema@.refresh_log
+CREATE FUNCTION @extschema@.refresh_scope(accounts pg_catalog.text[], journeys pg_catalog.bool,
+	t_as_of pg_catalog.timestamptz)
+RETURNS pg_catalog.int8
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	s record;
-	t_as_of pg_catalog.timestamptz;
-	started pg_catalog.timestamptz := pg_catalog.clock_timestamp();
 	bad record;
-	n_opps pg_catalog.int8;
-	n_credits pg_catalog.int8;
-	m record;
-	result @extschema@.refresh_log;
+	n_opps pg_catalog.int8 := 0;
 BEGIN
-	-- one refresh at a time; readers are never blocked
-	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('attrib.refresh'));
-	FOR m IN SELECT * FROM @extschema@.source_map LOOP
-		PERFORM @extschema@.map_source(m.entity, m.relation::pg_catalog.regclass);
-	END LOOP;
 	SELECT * INTO s FROM @extschema@.effective_settings;
-	t_as_of := coalesce(s.as_of, pg_catalog.now());
-
-	DELETE FROM @extschema@.journey_cache;
+	IF journeys THEN
+	DELETE FROM @extschema@.journey_cache j
+	WHERE accounts IS NULL OR j.account_id IN (SELECT pg_catalog.unnest(accounts));
 	INSERT INTO @extschema@.journey_cache
 	WITH opp AS (
 		SELECT o.account_id, o.opportunity_id, o.amount, o.currency, o.created_at, o.closed_at,
@@ -214,6 +205,7 @@ BEGIN
 					ELSE o.created_at - pg_catalog.date_part('epoch', s.lookback) * interval '1 second' END AS window_start,
 			   coalesce(o.closed_at, t_as_of) AS window_end
 		FROM @extschema@.src_opportunities o
+		WHERE accounts IS NULL OR o.account_id IN (SELECT pg_catalog.unnest(accounts))
 	),
 	scope AS (			-- in-scope contacts of each opportunity
 		SELECT o.account_id, o.opportunity_id, c.contact_id
@@ -288,8 +280,10 @@ BEGIN
 				  DETAIL = format('Opportunity %s of account %s needs it.', bad.opportunity_id, bad.account_id),
 				  HINT = 'Add a row to attrib.exchange_rates with valid_from on or before that date.';
 	END IF;
+	END IF;
 
-	DELETE FROM @extschema@.credit_cache;
+	DELETE FROM @extschema@.credit_cache c
+	WHERE accounts IS NULL OR c.account_id IN (SELECT pg_catalog.unnest(accounts));
 	INSERT INTO @extschema@.credit_cache
 	SELECT j.account_id, j.opportunity_id, r.name, c.touch_index, c.touch_id, c.weight,
 		   c.credit, c.credit_reporting
@@ -300,27 +294,215 @@ BEGIN
 			(SELECT pg_catalog.array_agg(ch.channel) FROM @extschema@.src_channels ch WHERE ch.is_direct), '{}'))
 		|| r.options,
 		j.amount, @extschema@.currency_scale(j.currency),
-		j.amount_reporting, @extschema@.currency_scale(s.reporting_currency)) c;
+		j.amount_reporting, @extschema@.currency_scale(s.reporting_currency)) c
+	WHERE accounts IS NULL OR j.account_id IN (SELECT pg_catalog.unnest(accounts));
 	-- what no touch could take is booked unattributed, so totals keep every cent
 	INSERT INTO @extschema@.credit_cache
 	SELECT j.account_id, j.opportunity_id, r.name, 0, NULL, 1, j.amount, j.amount_reporting
 	FROM @extschema@.journey_cache j
 	CROSS JOIN (SELECT * FROM @extschema@.model_registry WHERE enabled AND additive) r
-	WHERE NOT EXISTS (SELECT 1 FROM @extschema@.credit_cache c
+	WHERE (accounts IS NULL OR j.account_id IN (SELECT pg_catalog.unnest(accounts)))
+	  AND NOT EXISTS (SELECT 1 FROM @extschema@.credit_cache c
 					  WHERE c.account_id = j.account_id AND c.opportunity_id = j.opportunity_id
 						AND c.model = r.name);
-	SELECT count(*) INTO n_credits FROM @extschema@.credit_cache;
+	RETURN n_opps;
+END $$;
+COMMENT ON FUNCTION @extschema@.refresh_scope(pg_catalog.text[], pg_catalog.bool, pg_catalog.timestamptz) IS
+'The work of a refresh for some accounts (NULL: all): rebuild their journeys from the sources (when journeys is true) and their credits from the stored journeys. Called by attrib.refresh() and attrib.refresh_incremental(); returns the journeys rebuilt.';
 
+-- ------------------------------------------------------------------
+-- Change tracking for incremental refresh.  Statement-level triggers on
+-- attrib's CRM tables queue the accounts whose rows changed; changes to
+-- settings, rates or channels make every journey stale; changes to the model
+-- registry make every credit stale.  (Mapped sources are not tracked: call
+-- attrib.mark_changed() or run a full refresh.)
+-- ------------------------------------------------------------------
+
+CREATE TABLE @extschema@.refresh_queue (
+	account_id pg_catalog.text PRIMARY KEY
+);
+COMMENT ON TABLE @extschema@.refresh_queue IS 'Accounts whose CRM rows changed since the last refresh: attrib.refresh_incremental() rebuilds exactly these.';
+COMMENT ON COLUMN @extschema@.refresh_queue.account_id IS 'Account to rebuild.';
+
+CREATE TABLE @extschema@.refresh_state (
+	singleton pg_catalog.bool PRIMARY KEY DEFAULT true CHECK (singleton),
+	journeys_stale pg_catalog.bool NOT NULL DEFAULT false,
+	credits_stale pg_catalog.bool NOT NULL DEFAULT false
+);
+COMMENT ON TABLE @extschema@.refresh_state IS 'What an incremental refresh must redo beyond the queued accounts: every journey (settings, rates or channels changed), or every credit (the model registry changed).';
+COMMENT ON COLUMN @extschema@.refresh_state.singleton IS 'Always true: one row at most.';
+COMMENT ON COLUMN @extschema@.refresh_state.journeys_stale IS 'Every journey must be rebuilt.';
+COMMENT ON COLUMN @extschema@.refresh_state.credits_stale IS 'Every credit must be recomputed from the stored journeys.';
+
+CREATE FUNCTION @extschema@.mark_changed(accounts pg_catalog.text[])
+RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	INSERT INTO @extschema@.refresh_queue
+	SELECT DISTINCT a FROM pg_catalog.unnest(accounts) a WHERE a IS NOT NULL
+	ON CONFLICT DO NOTHING;
+END;
+COMMENT ON FUNCTION @extschema@.mark_changed(pg_catalog.text[]) IS
+'Queues accounts for the next attrib.refresh_incremental() (the triggers do this for attrib''s own tables; call it when a mapped source changes).';
+
+CREATE FUNCTION @extschema@.track_accounts() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF TG_OP IN ('INSERT', 'UPDATE') THEN
+		INSERT INTO @extschema@.refresh_queue SELECT DISTINCT n.account_id FROM new_rows n
+		ON CONFLICT DO NOTHING;
+	END IF;
+	IF TG_OP IN ('DELETE', 'UPDATE') THEN
+		INSERT INTO @extschema@.refresh_queue SELECT DISTINCT o.account_id FROM old_rows o
+		ON CONFLICT DO NOTHING;
+	END IF;
+	RETURN NULL;
+END $$;
+COMMENT ON FUNCTION @extschema@.track_accounts() IS 'Trigger: queues the accounts of changed CRM rows for incremental refresh.';
+
+CREATE FUNCTION @extschema@.track_stale() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	INSERT INTO @extschema@.refresh_state AS r (singleton, journeys_stale, credits_stale)
+	VALUES (true, TG_ARGV[0] = 'journeys', TG_ARGV[0] = 'credits')
+	ON CONFLICT (singleton) DO UPDATE
+		SET journeys_stale = r.journeys_stale OR EXCLUDED.journeys_stale,
+			credits_stale = r.credits_stale OR EXCLUDED.credits_stale;
+	RETURN NULL;
+END $$;
+COMMENT ON FUNCTION @extschema@.track_stale() IS 'Trigger: marks every journey or every credit stale for incremental refresh.';
+
+CREATE TRIGGER track_insert AFTER INSERT ON @extschema@.touches REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_accounts();
+CREATE TRIGGER track_update AFTER UPDATE ON @extschema@.touches REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_accounts();
+CREATE TRIGGER track_delete AFTER DELETE ON @extschema@.touches REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_accounts();
+CREATE TRIGGER track_insert AFTER INSERT ON @extschema@.contacts REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_accounts();
+CREATE TRIGGER track_update AFTER UPDATE ON @extschema@.contacts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_accounts();
+CREATE TRIGGER track_delete AFTER DELETE ON @extschema@.contacts REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_accounts();
+CREATE TRIGGER track_insert AFTER INSERT ON @extschema@.opportunities REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_accounts();
+CREATE TRIGGER track_update AFTER UPDATE ON @extschema@.opportunities REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_accounts();
+CREATE TRIGGER track_delete AFTER DELETE ON @extschema@.opportunities REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_accounts();
+CREATE TRIGGER track_insert AFTER INSERT ON @extschema@.opportunity_contact_roles REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_accounts();
+CREATE TRIGGER track_update AFTER UPDATE ON @extschema@.opportunity_contact_roles REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_accounts();
+CREATE TRIGGER track_delete AFTER DELETE ON @extschema@.opportunity_contact_roles REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_accounts();
+CREATE TRIGGER track_insert AFTER INSERT ON @extschema@.stage_events REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_accounts();
+CREATE TRIGGER track_update AFTER UPDATE ON @extschema@.stage_events REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_accounts();
+CREATE TRIGGER track_delete AFTER DELETE ON @extschema@.stage_events REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_accounts();
+CREATE TRIGGER track_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.settings
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_stale('journeys');
+CREATE TRIGGER track_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.exchange_rates
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_stale('journeys');
+CREATE TRIGGER track_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.channels
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_stale('credits');
+CREATE TRIGGER track_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.model_config
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_stale('credits');
+CREATE TRIGGER track_stale AFTER TRUNCATE ON @extschema@.touches
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_stale('journeys');
+CREATE TRIGGER track_stale AFTER TRUNCATE ON @extschema@.contacts
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_stale('journeys');
+CREATE TRIGGER track_stale AFTER TRUNCATE ON @extschema@.opportunities
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_stale('journeys');
+CREATE TRIGGER track_stale AFTER TRUNCATE ON @extschema@.opportunity_contact_roles
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_stale('journeys');
+CREATE TRIGGER track_stale AFTER TRUNCATE ON @extschema@.stage_events
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_stale('journeys');
+
+-- ------------------------------------------------------------------
+-- Refresh entry points
+-- ------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.refresh_log_row(started pg_catalog.timestamptz, t_as_of pg_catalog.timestamptz,
+	n_opps pg_catalog.int8)
+RETURNS @extschema@.refresh_log
+LANGUAGE sql SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
 	INSERT INTO @extschema@.refresh_log
-	VALUES (pg_catalog.now(), t_as_of, n_opps, n_credits, pg_catalog.clock_timestamp() - started)
+	VALUES (pg_catalog.now(), t_as_of, n_opps, (SELECT count(*) FROM @extschema@.credit_cache),
+			pg_catalog.clock_timestamp() - started)
 	ON CONFLICT (refreshed_at) DO UPDATE
 		SET as_of = EXCLUDED.as_of, opportunities = EXCLUDED.opportunities,
 			credit_rows = EXCLUDED.credit_rows, duration = EXCLUDED.duration
-	RETURNING * INTO result;
-	RETURN result;
+	RETURNING *;
+END;
+COMMENT ON FUNCTION @extschema@.refresh_log_row(pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.int8) IS
+'Records a refresh in attrib.refresh_log and returns the row.';
+
+-- begin a refresh: one at a time (readers are never blocked), mapped sources re-applied
+CREATE FUNCTION @extschema@.refresh_begin()
+RETURNS pg_catalog.timestamptz
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	m record;
+BEGIN
+	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('attrib.refresh'));
+	FOR m IN SELECT * FROM @extschema@.source_map LOOP
+		PERFORM @extschema@.map_source(m.entity, m.relation::pg_catalog.regclass);
+	END LOOP;
+	RETURN coalesce((SELECT s.as_of FROM @extschema@.effective_settings s), pg_catalog.now());
+END $$;
+COMMENT ON FUNCTION @extschema@.refresh_begin() IS
+'Starts a refresh: takes the refresh lock (refreshes run one at a time; readers are never blocked), re-applies mapped sources, and returns the as-of time to use.';
+
+CREATE FUNCTION @extschema@.refresh()
+RETURNS @extschema@.refresh_log
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	started pg_catalog.timestamptz := pg_catalog.clock_timestamp();
+	t_as_of pg_catalog.timestamptz := @extschema@.refresh_begin();
+	n pg_catalog.int8;
+BEGIN
+	DELETE FROM @extschema@.refresh_queue;
+	DELETE FROM @extschema@.refresh_state;
+	n := @extschema@.refresh_scope(NULL, true, t_as_of);
+	RETURN @extschema@.refresh_log_row(started, t_as_of, n);
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh() IS
 'Rebuilds every opportunity''s journey and every enabled model''s credits from the sources, in the caller''s transaction: readers see the old results until commit and are never blocked; refreshes run one at a time.';
+
+CREATE FUNCTION @extschema@.refresh_incremental()
+RETURNS @extschema@.refresh_log
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	started pg_catalog.timestamptz := pg_catalog.clock_timestamp();
+	t_as_of pg_catalog.timestamptz := @extschema@.refresh_begin();
+	st record;
+	changed pg_catalog.text[];
+	n pg_catalog.int8 := 0;
+BEGIN
+	DELETE FROM @extschema@.refresh_state RETURNING * INTO st;
+	IF coalesce(st.journeys_stale, false) THEN
+		DELETE FROM @extschema@.refresh_queue;
+		n := @extschema@.refresh_scope(NULL, true, t_as_of);
+		RETURN @extschema@.refresh_log_row(started, t_as_of, n);
+	END IF;
+	-- the queued accounts, taken out of the queue: a write after this point
+	-- queues its account again for the next refresh
+	WITH taken AS (DELETE FROM @extschema@.refresh_queue RETURNING account_id)
+	SELECT pg_catalog.array_agg(account_id) INTO changed FROM taken;
+	IF changed IS NOT NULL THEN
+		n := @extschema@.refresh_scope(changed, true, t_as_of);
+	END IF;
+	IF coalesce(st.credits_stale, false) THEN
+		PERFORM @extschema@.refresh_scope(NULL, false, t_as_of);
+	END IF;
+	RETURN @extschema@.refresh_log_row(started, t_as_of, n);
+END $$;
+COMMENT ON FUNCTION @extschema@.refresh_incremental() IS
+'Rebuilds only what changed since the last refresh: the journeys and credits of the accounts whose CRM rows changed, every credit when the model registry changed, everything when settings, rates or channels changed. Results equal a full refresh (open opportunities of untouched accounts keep the as-of time of their last rebuild).';
 
 CREATE FUNCTION @extschema@.schedule_refresh(schedule pg_catalog.text DEFAULT '0 * * * *')
 RETURNS pg_catalog.int8
