@@ -4,6 +4,8 @@
 -- exact solver written here in SQL, combine correctness in forced parallel
 -- plans for every order, bad input, and scale with cancellation.
 \pset null '(null)'
+-- JIT would compile every generic plan of the reference functions below
+SET jit = off;
 
 -- a journey from a path of channel names: touch i at 2024-01-01 + i days
 CREATE OR REPLACE FUNCTION pj(p text) RETURNS attrib.journey LANGUAGE sql IMMUTABLE AS $$
@@ -281,7 +283,11 @@ CREATE TABLE mk_par_model AS SELECT attrib.markov_fit(j, converted, 2) AS m FROM
 SELECT mk_plan_has($$SELECT sum(c.credit) FROM mk_par, mk_par_model, attrib.credits(j, m, 1000) c$$, 'Parallel') AS credits_parallel;
 SELECT sum(c.credit) AS total, count(*) AS touches, count(DISTINCT c.weight) > 10 AS weights_vary
 FROM mk_par, mk_par_model, attrib.credits(j, m, 1000) c;
-RESET ALL;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET parallel_leader_participation;
 SELECT sum(c.credit) AS total, count(*) AS touches FROM mk_par, mk_par_model, attrib.credits(j, m, 1000) c;
 -- every journey's credits sum to its amount exactly
 SELECT count(*) AS journeys

@@ -5,6 +5,8 @@
 -- subset formula over v computed straight from the journeys), combine
 -- correctness in forced parallel plans, bad input, limits and scale.
 \pset null '(null)'
+-- JIT would compile every generic plan of the reference functions below
+SET jit = off;
 
 -- a journey from a path of channel names: touch i at 2024-01-01 + i days
 CREATE OR REPLACE FUNCTION pj(p text) RETURNS attrib.journey LANGUAGE sql IMMUTABLE AS $$
@@ -220,7 +222,11 @@ FROM sh_serial;
 CREATE TABLE sh_par_model AS SELECT attrib.shapley_fit(j, converted) AS m FROM sh_par;
 SELECT sh_plan_has($$SELECT sum(c.credit) FROM sh_par, sh_par_model, attrib.credits(j, m, 1000) c$$, 'Parallel') AS credits_parallel;
 SELECT sum(c.credit) AS total, count(*) AS touches FROM sh_par, sh_par_model, attrib.credits(j, m, 1000) c;
-RESET ALL;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET parallel_leader_participation;
 SELECT sum(c.credit) AS total, count(*) AS touches FROM sh_par, sh_par_model, attrib.credits(j, m, 1000) c;
 
 -- ------------------------------------------------------------------

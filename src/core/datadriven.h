@@ -41,7 +41,8 @@
  * AT_MARKOV_DENSE_MAX states are solved by direct elimination; larger ones by
  * Gauss-Seidel sweeps from below (0) and above (1) at once, which bracket the
  * exact solution, until every state's bracket is within AT_MARKOV_TOLERANCE
- * (relative), at most AT_MARKOV_MAX_SWEEPS sweeps (AT_ELIMIT beyond).
+ * (relative), at most AT_MARKOV_MAX_SWEEPS sweeps (AT_ELIMIT beyond), with
+ * certified geometric extrapolation (markov_solve.c).
  */
 #define AT_MARKOV_DENSE_MAX		400
 #define AT_MARKOV_TOLERANCE		1e-13
@@ -119,6 +120,7 @@ typedef struct at_markov_stats
 	uint32_t	largest;		/* states in the largest one */
 	uint32_t	iterative;		/* components solved by Gauss-Seidel */
 	uint32_t	max_sweeps;		/* most sweeps one of them needed */
+	uint32_t	extrapolations; /* certified extrapolations accepted */
 } at_markov_stats;
 
 typedef struct at_markov_model

@@ -603,10 +603,18 @@ random_chains(void)
 		}
 		if (c.nstates > AT_MARKOV_DENSE_MAX)
 		{
-			/* the big case exercises the iterative path */
+			/*
+			 * The big case exercises the iterative path, with certified
+			 * extrapolations: the midpoint of the final bracket is within its
+			 * half-width (AT_MARKOV_TOLERANCE relative) of the exact value.
+			 */
+			double		exact = (double) c.conversions / (double) c.journeys;
+
 			CHECK(at_markov_probability(&T.env, &c, -1, &p, &stats) == AT_OK);
 			CHECK(stats.iterative >= 1);
 			CHECK(stats.largest > AT_MARKOV_DENSE_MAX);
+			CHECK(stats.extrapolations >= 1);
+			CHECK_NEAR(p, exact, AT_MARKOV_TOLERANCE * exact);
 		}
 	}
 }
