@@ -309,6 +309,8 @@ at_markov_fit_counts(at_env *env, const at_markov_fit *f, at_markov_counts *out)
 	{
 		uint32_t	o = perm[i];
 
+		if (DD_POLL(env, i))
+			return AT_ECANCELED;
 		newch[o] = i;
 		out->channels[i].p = DD_NAME(&f->channels, o);
 		out->channels[i].len = f->channels.ent[o].len;
@@ -333,6 +335,9 @@ at_markov_fit_counts(at_env *env, const at_markov_fit *f, at_markov_counts *out)
 	for (uint32_t i = 0; i < ns; i++)
 	{
 		uint32_t	o = sperm[i];
+
+		if (DD_POLL(env, i))
+			return AT_ECANCELED;
 
 		newst[o] = i + 1;
 		out->state_len[i] = lens[o];
@@ -425,6 +430,8 @@ check_model(at_env *env, at_markov_counts *c, at_status bad, const char *prefix)
 	}
 	for (uint32_t s = 1; s <= ns; s++)
 	{
+		if (DD_POLL(env, s))
+			return AT_ECANCELED;
 		if (in[s] == 0)
 			return dd_bad(env, bad, prefix, "state %u is never entered", s);
 		if (in[s] != out[s])
@@ -499,12 +506,16 @@ at_markov_encode(at_env *env, const at_markov_counts *c, uint8_t **out, size_t *
 	}
 	for (uint32_t s = 0; s < c->nstates; s++)
 	{
+		if (DD_POLL(env, s))
+			return AT_ECANCELED;
 		dd_put_u8(&w, c->state_len[s]);
 		for (uint32_t i = 0; i < c->state_len[s]; i++)
 			dd_put_u32(&w, c->state_ch[(size_t) s * c->order + i]);
 	}
 	for (uint32_t i = 0; i < c->ntrans; i++)
 	{
+		if (DD_POLL(env, i))
+			return AT_ECANCELED;
 		dd_put_u32(&w, c->trans[i].from);
 		dd_put_u32(&w, c->trans[i].to);
 		dd_put_u64(&w, c->trans[i].count);

@@ -145,6 +145,9 @@ solver_init(at_env *env, const at_markov_counts *c, at_markov_stats *stats, solv
 		const at_markov_trans *t = &c->trans[i];
 		double		w = (double) t->count;
 
+		if (DD_POLL(env, i))
+			return AT_ECANCELED;
+
 		if (t->to == t->from)
 			continue;			/* self-loop */
 		sv->out[t->from] += w;

@@ -277,6 +277,9 @@ at_shapley_fit_counts(at_env *env, const at_shapley_fit *f, at_shapley_counts *o
 		uint32_t	k = cperm[i],
 					n = off[k + 1] - off[k];
 
+		if (DD_POLL(env, i))
+			return AT_ECANCELED;
+
 		out->off[i] = total;
 		memcpy(out->members + total, members + off[k], sizeof(uint32_t) * n);
 		total += n;
@@ -328,6 +331,8 @@ at_shapley_encode(at_env *env, const at_shapley_counts *c, uint8_t **out, size_t
 	}
 	for (uint32_t k = 0; k < c->ncoalitions; k++)
 	{
+		if (DD_POLL(env, k))
+			return AT_ECANCELED;
 		dd_put_u32(&w, c->off[k + 1] - c->off[k]);
 		for (uint32_t i = c->off[k]; i < c->off[k + 1]; i++)
 			dd_put_u32(&w, c->members[i]);
@@ -356,6 +361,8 @@ check_model(at_env *env, at_shapley_counts *c, at_status bad, const char *prefix
 	c->total_journeys = c->total_conversions = 0;
 	for (uint32_t k = 0; k < c->ncoalitions; k++)
 	{
+		if (DD_POLL(env, k))
+			return AT_ECANCELED;
 		if (dd_add_count(env, &c->total_journeys, c->journeys[k]) != AT_OK ||
 			dd_add_count(env, &c->total_conversions, c->conversions[k]) != AT_OK)
 			return dd_bad(env, bad, prefix, "the journey counts overflow");
