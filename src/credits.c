@@ -287,11 +287,112 @@ attrib_check_model(PG_FUNCTION_ARGS)
 }
 
 /*
- * credit_split(journey, model, options, amount, scale, reporting_amount,
- * reporting_scale) -> setof (touch_index, touch_id, weight, credit,
- * credit_reporting): one weight computation, two exact splits — the amount in
- * its own currency and its conversion to the reporting currency, so both sum
- * exactly.  This is what attrib.refresh() stores.
+ * The models of one credit_split call, parsed once and kept in fn_extra for as
+ * long as the same arrays come back (a refresh passes the same arrays for
+ * every journey).
+ */
+typedef struct model_set
+{
+	bytea	   *key;			/* the three arrays' bytes, to recognize them */
+	int			n;
+	Datum	   *names;			/* text, in fn_mcxt */
+	at_options *opt;
+	bool	   *additive;
+} model_set;
+
+static bytea *
+model_set_key(ArrayType *a, ArrayType *b, ArrayType *c)
+{
+	Size		la = VARSIZE(a),
+				lb = VARSIZE(b),
+				lc = VARSIZE(c);
+	bytea	   *k = palloc(VARHDRSZ + la + lb + lc);
+
+	SET_VARSIZE(k, VARHDRSZ + la + lb + lc);
+	memcpy(VARDATA(k), a, la);
+	memcpy(VARDATA(k) + la, b, lb);
+	memcpy(VARDATA(k) + la + lb, c, lc);
+	return k;
+}
+
+static model_set *
+get_model_set(FunctionCallInfo fcinfo, int names_arg, int models_arg, int options_arg)
+{
+	ArrayType  *na,
+			   *ma,
+			   *oa;
+	model_set  *ms = (model_set *) fcinfo->flinfo->fn_extra;
+	bytea	   *key;
+	MemoryContext old;
+	Datum	   *names,
+			   *models,
+			   *options;
+	bool	   *nn,
+			   *mn,
+			   *on;
+	int			n,
+				nm,
+				no;
+	attrib_env	e;
+
+	if (PG_ARGISNULL(names_arg) || PG_ARGISNULL(models_arg) || PG_ARGISNULL(options_arg))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("names, models and options must not be NULL"));
+	na = PG_GETARG_ARRAYTYPE_P(names_arg);
+	ma = PG_GETARG_ARRAYTYPE_P(models_arg);
+	oa = PG_GETARG_ARRAYTYPE_P(options_arg);
+	key = model_set_key(na, ma, oa);
+	if (ms != NULL && VARSIZE(ms->key) == VARSIZE(key) &&
+		memcmp(ms->key, key, VARSIZE(key)) == 0)
+		return ms;
+
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	deconstruct_array(na, TEXTOID, -1, false, TYPALIGN_INT, &names, &nn, &n);
+	deconstruct_array(ma, TEXTOID, -1, false, TYPALIGN_INT, &models, &mn, &nm);
+	deconstruct_array(oa, JSONBOID, -1, false, TYPALIGN_INT, &options, &on, &no);
+	if (n != nm || n != no)
+		ereport(ERROR,
+				errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				errmsg("names, models and options must have the same length"),
+				errdetail("They have %d, %d and %d elements.", n, nm, no));
+	ms = palloc0(sizeof(model_set));
+	ms->key = key;
+	ms->n = n;
+	ms->names = names;
+	ms->opt = palloc0(sizeof(at_options) * Max(n, 1));
+	ms->additive = palloc0(sizeof(bool) * Max(n, 1));
+	attrib_env_init(&e, fcinfo->flinfo->fn_mcxt);
+	for (int i = 0; i < n; i++)
+	{
+		size_t		len;
+		const char *name;
+		at_model_id m;
+		char	   *json;
+
+		if (nn[i] || mn[i] || on[i])
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("model %d has a NULL name, base model or options", i + 1));
+		name = attrib_text(models[i], &len);
+		AT_CHECK(&e, at_model_lookup(&e.env, name, len, &m));
+		json = JsonbToCString(NULL, &DatumGetJsonbP(options[i])->root, VARSIZE_ANY(DatumGetPointer(options[i])));
+		AT_CHECK(&e, at_options_parse(&e.env, m, json, strlen(json), &ms->opt[i]));
+		ms->additive[i] = at_model_catalog(m)->additive &&
+			!(m == AT_M_TIME_DECAY && !ms->opt[i].normalize);
+	}
+	MemoryContextSwitchTo(old);
+	fcinfo->flinfo->fn_extra = ms;
+	return ms;
+}
+
+/*
+ * credit_split(journey, names, models, options, amount, scale, reporting_amount,
+ * reporting_scale) -> setof (model, touch_index, touch_id, weight, credit,
+ * credit_reporting): for every model of the arrays, the touches that earn
+ * something, with the amount split exactly twice — in its own currency and
+ * converted to the reporting currency, so both sum exactly.  The journey is
+ * decoded once for all models; this is what attrib.refresh() stores.
  */
 PG_FUNCTION_INFO_V1(attrib_credit_split);
 Datum
@@ -300,52 +401,56 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	attrib_env	e;
 	at_journey	j;
-	at_options	opt;
+	model_set  *ms;
 	at_amount	amount[2];
 	at_amount  *credit[2];
 	double	   *weight;
 	uint32	   *pos;
 	uint32		credited;
-	bool		additive;
 
 	InitMaterializedSRF(fcinfo, 0);
+	ms = get_model_set(fcinfo, 1, 2, 3);
 	attrib_env_init(&e, NULL);
-	model_options(&e, fcinfo, 1, 2, &opt);
-	attrib_amount_arg(&e, fcinfo, 3, 4, &amount[0]);
-	attrib_amount_arg(&e, fcinfo, 5, 6, &amount[1]);
+	attrib_amount_arg(&e, fcinfo, 4, 5, &amount[0]);
+	attrib_amount_arg(&e, fcinfo, 6, 7, &amount[1]);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
 	attrib_journey_get(&e, PG_GETARG_DATUM(0), &j);
 	weight = palloc(sizeof(double) * Max(j.ntouches, 1));
 	pos = palloc(sizeof(uint32) * Max(j.ntouches, 1));
-	AT_CHECK(&e, at_weights(&e.env, &j, &opt, weight, pos, &credited));
-	if (credited == 0)
-		return (Datum) 0;		/* nothing creditable: the caller books it unattributed */
-	additive = at_model_catalog(opt.model)->additive &&
-		!(opt.model == AT_M_TIME_DECAY && !opt.normalize);
-	for (int k = 0; k < 2; k++)
-	{
-		credit[k] = palloc0(sizeof(at_amount) * j.ntouches);
-		if (additive)
-			AT_CHECK(&e, at_amount_split(&e.env, &amount[k], weight, j.ntouches, credit[k]));
-		else
-			for (uint32 i = 0; i < j.ntouches; i++)
-				AT_CHECK(&e, at_amount_scale(&e.env, &amount[k], weight[i], &credit[k][i]));
-	}
-	for (uint32 i = 0; i < j.ntouches; i++)
-	{
-		Datum		values[5];
-		bool		nulls[5] = {0};
-		const at_touch *t = &j.touches[i];
+	credit[0] = palloc(sizeof(at_amount) * Max(j.ntouches, 1));
+	credit[1] = palloc(sizeof(at_amount) * Max(j.ntouches, 1));
 
-		if (weight[i] == 0)
-			continue;			/* only touches that earned something are stored */
-		values[0] = Int32GetDatum((int32) i + 1);
-		values[1] = PointerGetDatum(cstring_to_text_with_len(j.ids + t->id_off, t->id_len));
-		values[2] = Float8GetDatum(weight[i]);
-		values[3] = amount_datum(&e, &credit[0][i]);
-		values[4] = amount_datum(&e, &credit[1][i]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	for (int m = 0; m < ms->n; m++)
+	{
+		AT_CHECK(&e, at_weights(&e.env, &j, &ms->opt[m], weight, pos, &credited));
+		if (credited == 0)
+			continue;			/* nothing creditable: the caller books it unattributed */
+		for (int k = 0; k < 2; k++)
+		{
+			memset(credit[k], 0, sizeof(at_amount) * j.ntouches);
+			if (ms->additive[m])
+				AT_CHECK(&e, at_amount_split(&e.env, &amount[k], weight, j.ntouches, credit[k]));
+			else
+				for (uint32 i = 0; i < j.ntouches; i++)
+					AT_CHECK(&e, at_amount_scale(&e.env, &amount[k], weight[i], &credit[k][i]));
+		}
+		for (uint32 i = 0; i < j.ntouches; i++)
+		{
+			Datum		values[6];
+			bool		nulls[6] = {0};
+			const at_touch *t = &j.touches[i];
+
+			if (weight[i] == 0)
+				continue;		/* only touches that earned something are stored */
+			values[0] = ms->names[m];
+			values[1] = Int32GetDatum((int32) i + 1);
+			values[2] = PointerGetDatum(cstring_to_text_with_len(j.ids + t->id_off, t->id_len));
+			values[3] = Float8GetDatum(weight[i]);
+			values[4] = amount_datum(&e, &credit[0][i]);
+			values[5] = amount_datum(&e, &credit[1][i]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
 	}
 	return (Datum) 0;
 }

@@ -22,17 +22,17 @@ COMMENT ON FUNCTION @extschema@.currency_scale(pg_catalog.bpchar) IS
 'Decimals of the ISO 4217 minor unit (JPY 0, KWD 3, most 2): the scale credits are split at.';
 
 CREATE FUNCTION @extschema@.credit_split(
-	journey @extschema@.journey, model pg_catalog.text, options pg_catalog.jsonb,
-	amount pg_catalog.numeric, scale pg_catalog.int4,
+	journey @extschema@.journey, names pg_catalog.text[], models pg_catalog.text[],
+	options pg_catalog.jsonb[], amount pg_catalog.numeric, scale pg_catalog.int4,
 	reporting_amount pg_catalog.numeric, reporting_scale pg_catalog.int4,
-	OUT touch_index pg_catalog.int4, OUT touch_id pg_catalog.text,
+	OUT model pg_catalog.text, OUT touch_index pg_catalog.int4, OUT touch_id pg_catalog.text,
 	OUT weight pg_catalog.float8, OUT credit pg_catalog.numeric,
 	OUT credit_reporting pg_catalog.numeric)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'attrib_credit_split'
-LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
-COMMENT ON FUNCTION @extschema@.credit_split(@extschema@.journey, pg_catalog.text, pg_catalog.jsonb, pg_catalog.numeric, pg_catalog.int4, pg_catalog.numeric, pg_catalog.int4) IS
-'The touches that earn credit under a model, with the amount split exactly twice: in its own currency and converted to the reporting currency. Used by attrib.refresh().';
+LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 100;
+COMMENT ON FUNCTION @extschema@.credit_split(@extschema@.journey, pg_catalog.text[], pg_catalog.text[], pg_catalog.jsonb[], pg_catalog.numeric, pg_catalog.int4, pg_catalog.numeric, pg_catalog.int4) IS
+'For each model (names[i] runs base model models[i] with options[i]), the touches that earn credit, with the amount split exactly twice: in its own currency and converted to the reporting currency. The journey is decoded once for all models. Used by attrib.refresh().';
 
 -- ------------------------------------------------------------------
 -- Sources
@@ -285,17 +285,23 @@ BEGIN
 	DELETE FROM @extschema@.credit_cache c
 	WHERE accounts IS NULL OR c.account_id IN (SELECT pg_catalog.unnest(accounts));
 	INSERT INTO @extschema@.credit_cache
-	SELECT j.account_id, j.opportunity_id, r.name, c.touch_index, c.touch_id, c.weight,
+	WITH r AS (
+		SELECT pg_catalog.array_agg(m.name ORDER BY m.name) AS names,
+			   pg_catalog.array_agg(m.base_model ORDER BY m.name) AS models,
+			   pg_catalog.array_agg(pg_catalog.jsonb_build_object('direct_channels', s.direct_channels || coalesce(
+					(SELECT pg_catalog.array_agg(ch.channel) FROM @extschema@.src_channels ch WHERE ch.is_direct), '{}'))
+				   || m.options ORDER BY m.name) AS options
+		FROM @extschema@.model_registry m WHERE m.enabled
+	)
+	SELECT j.account_id, j.opportunity_id, c.model, c.touch_index, c.touch_id, c.weight,
 		   c.credit, c.credit_reporting
 	FROM @extschema@.journey_cache j
-	CROSS JOIN (SELECT * FROM @extschema@.model_registry WHERE enabled) r
-	CROSS JOIN LATERAL @extschema@.credit_split(j.journey, r.base_model,
-		pg_catalog.jsonb_build_object('direct_channels', s.direct_channels || coalesce(
-			(SELECT pg_catalog.array_agg(ch.channel) FROM @extschema@.src_channels ch WHERE ch.is_direct), '{}'))
-		|| r.options,
+	CROSS JOIN r
+	CROSS JOIN LATERAL @extschema@.credit_split(j.journey, r.names, r.models, r.options,
 		j.amount, @extschema@.currency_scale(j.currency),
 		j.amount_reporting, @extschema@.currency_scale(s.reporting_currency)) c
-	WHERE accounts IS NULL OR j.account_id IN (SELECT pg_catalog.unnest(accounts));
+	WHERE r.names IS NOT NULL
+	  AND (accounts IS NULL OR j.account_id IN (SELECT pg_catalog.unnest(accounts)));
 	-- what no touch could take is booked unattributed, so totals keep every cent
 	INSERT INTO @extschema@.credit_cache
 	SELECT j.account_id, j.opportunity_id, r.name, 0, NULL, 1, j.amount, j.amount_reporting
