@@ -14,7 +14,8 @@ OBJS         = $(CORE_OBJS) $(GLUE_OBJS)
 
 # The install script is assembled from src/sql/ in this order; the guard comes first.
 SQL_PARTS    = src/sql/guard.sql src/sql/engine.sql src/sql/crm.sql src/sql/refresh.sql \
-               src/sql/reports.sql src/sql/lifecycle.sql src/sql/datadriven.sql
+               src/sql/reports.sql src/sql/lifecycle.sql src/sql/datadriven.sql \
+               src/sql/refresh_dd.sql
 EXTRA_CLEAN  = attrib--$(EXTVERSION).sql
 
 REGRESS      = setup models money journey_io bad_input parallel markov shapley reports lifecycle incremental

@@ -73,3 +73,55 @@ SELECT opportunities > 200 AS rebuilt_all FROM attrib.refresh_incremental();
 CREATE TABLE d3 AS SELECT results_digest() AS d;
 SELECT opportunities > 200 AS full_refresh FROM attrib.refresh();
 SELECT results_digest() = (SELECT d FROM d3) AS incremental_equals_full;
+
+-- the data-driven models, once enabled, are fitted over the stored journeys
+-- (won: converting; lost and accounts without opportunities: not; open: out)
+INSERT INTO attrib.model_config (name, base_model, options) VALUES
+	('markov', 'markov', '{"order": 2}'), ('shapley', 'shapley', '{}');
+SELECT try($$INSERT INTO attrib.model_config VALUES ('markov_9', 'markov', '{"order": 9}')$$);
+SELECT try($$INSERT INTO attrib.model_config VALUES ('shapley_x', 'shapley', '{"order": 2}')$$);
+SELECT opportunities > 200 AS full_refresh FROM attrib.refresh();
+-- accounts with touches in the last 90 days (the lookback set above) before as_of and no opportunity
+SELECT count(*) > 0 AS some, count(*) = (SELECT count(DISTINCT t.account_id) FROM attrib.touches t
+		WHERE NOT EXISTS (SELECT 1 FROM attrib.opportunities o WHERE o.account_id = t.account_id)
+		  AND t.occurred_at BETWEEN timestamptz '2025-07-01 00:00+00' - interval '90 days'
+								AND timestamptz '2025-07-01 00:00+00') AS as_counted_directly
+FROM attrib.account_journey_cache;
+-- the stored fits equal fits computed directly from the same journeys
+SELECT f.markov::text = (SELECT attrib.markov_fit(x.journey, x.converted, 2)::text
+						 FROM (SELECT journey, status = 'won' AS converted FROM attrib.journey_cache
+							   WHERE status <> 'open'
+							   UNION ALL SELECT journey, false FROM attrib.account_journey_cache) x) AS markov_fit_equal
+FROM attrib.fitted_models f WHERE f.model = 'markov';
+SELECT f.shapley::text = (SELECT attrib.shapley_fit(x.journey, x.converted)::text
+						  FROM (SELECT journey, status = 'won' AS converted FROM attrib.journey_cache
+								WHERE status <> 'open'
+								UNION ALL SELECT journey, false FROM attrib.account_journey_cache) x) AS shapley_fit_equal
+FROM attrib.fitted_models f WHERE f.model = 'shapley';
+-- the stored credits equal attrib.credits under the stored fit
+SELECT count(*) AS markov_rows_differing
+FROM (SELECT j.account_id, j.opportunity_id, c.touch_index, c.credit
+	  FROM attrib.journey_cache j, attrib.fitted_models f,
+		   attrib.credits(j.journey, f.markov, j.amount, scale => attrib.currency_scale(j.currency)) c
+	  WHERE f.model = 'markov' AND c.weight > 0
+	  EXCEPT
+	  SELECT account_id, opportunity_id, touch_index, credit FROM attrib.credit_cache
+	  WHERE model = 'markov' AND touch_index > 0) d;
+-- every opportunity's data-driven credits sum to its amount, in both currencies
+SELECT c.model, count(*) AS opportunities,
+	   count(*) FILTER (WHERE c.s <> j.amount OR c.r <> j.amount_reporting) AS inexact
+FROM (SELECT account_id, opportunity_id, model, sum(credit) AS s, sum(credit_reporting) AS r
+	  FROM attrib.credit_cache WHERE model IN ('markov', 'shapley')
+	  GROUP BY 1, 2, 3) c
+JOIN attrib.journey_cache j USING (account_id, opportunity_id)
+GROUP BY c.model ORDER BY c.model;
+SELECT model, count(*) > 5 AS channels, round(sum(share)::numeric, 9) AS shares FROM attrib.data_driven_channels GROUP BY model ORDER BY model;
+
+-- a changed touch refits them; incremental still equals full
+UPDATE attrib.touches SET channel = 'event'
+WHERE (account_id, touch_id) = (SELECT account_id, touch_id FROM attrib.touches ORDER BY account_id, touch_id LIMIT 1);
+SELECT opportunities < 20 AS only_the_changed FROM attrib.refresh_incremental();
+CREATE TABLE d4 AS SELECT results_digest() AS d, (SELECT string_agg(coalesce(markov::text, shapley::text), ',' ORDER BY model) FROM attrib.fitted_models) AS f;
+SELECT opportunities > 200 AS full_refresh FROM attrib.refresh();
+SELECT results_digest() = (SELECT d FROM d4) AS incremental_equals_full,
+	   (SELECT string_agg(coalesce(markov::text, shapley::text), ',' ORDER BY model) FROM attrib.fitted_models) = (SELECT f FROM d4) AS same_fits;

@@ -221,18 +221,45 @@ COMMENT ON FUNCTION @extschema@.check_model(pg_catalog.text, pg_catalog.jsonb) I
 
 CREATE FUNCTION @extschema@.model_config_check() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	k pg_catalog.text;
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM @extschema@.models() m WHERE m.name = NEW.base_model) THEN
+	IF NEW.base_model NOT IN (SELECT m.name FROM @extschema@.models() m)
+	   AND NEW.base_model NOT IN ('markov', 'shapley') THEN
 		RAISE EXCEPTION 'unknown base model "%" for model "%"', NEW.base_model, NEW.name
 			USING ERRCODE = 'undefined_object',
-				  HINT = 'SELECT name FROM attrib.models() lists the base models.';
+				  HINT = 'SELECT name FROM attrib.models() lists the base models; markov and shapley are the data-driven ones.';
 	END IF;
-	IF NEW.name IN (SELECT m.name FROM @extschema@.models() m) AND NEW.base_model <> NEW.name THEN
+	IF (NEW.name IN (SELECT m.name FROM @extschema@.models() m) OR NEW.name IN ('markov', 'shapley'))
+	   AND NEW.base_model <> NEW.name THEN
 		RAISE EXCEPTION 'model "%" is built in and can only be based on itself', NEW.name
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Give your variant its own name, e.g. ' || NEW.name || '_custom.';
 	END IF;
-	PERFORM @extschema@.check_model(NEW.base_model, NEW.options);
+	IF NEW.base_model IN ('markov', 'shapley') THEN
+		-- data-driven models: order (markov, 1..4) and the journey preparation options
+		IF pg_catalog.jsonb_typeof(NEW.options) <> 'object' THEN
+			RAISE EXCEPTION 'model options must be a JSON object'
+				USING ERRCODE = 'invalid_parameter_value', HINT = 'For example {"order": 2}.';
+		END IF;
+		FOR k IN SELECT pg_catalog.jsonb_object_keys(NEW.options) LOOP
+			IF k NOT IN ('exclude_channels', 'collapse_repeats')
+			   AND NOT (k = 'order' AND NEW.base_model = 'markov') THEN
+				RAISE EXCEPTION 'unknown option "%" for base model "%"', k, NEW.base_model
+					USING ERRCODE = 'invalid_parameter_value',
+						  HINT = CASE NEW.base_model WHEN 'markov' THEN 'markov takes order, exclude_channels and collapse_repeats.'
+								 ELSE 'shapley takes exclude_channels and collapse_repeats.' END;
+			END IF;
+		END LOOP;
+		IF NEW.options ? 'order' AND (pg_catalog.jsonb_typeof(NEW.options -> 'order') <> 'number'
+			OR (NEW.options ->> 'order')::pg_catalog.numeric NOT IN (1, 2, 3, 4)) THEN
+			RAISE EXCEPTION 'invalid Markov order %', NEW.options -> 'order'
+				USING ERRCODE = 'invalid_parameter_value', HINT = 'The order is 1, 2, 3 or 4.';
+		END IF;
+		PERFORM @extschema@.check_model('linear', NEW.options - 'order');
+	ELSE
+		PERFORM @extschema@.check_model(NEW.base_model, NEW.options);
+	END IF;
 	RETURN NEW;
 END $$;
 COMMENT ON FUNCTION @extschema@.model_config_check() IS 'Trigger: rejects unknown base models and invalid options when a model is registered.';
@@ -241,24 +268,32 @@ CREATE TRIGGER model_config_check BEFORE INSERT OR UPDATE ON @extschema@.model_c
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.model_config_check();
 
 CREATE VIEW @extschema@.model_registry WITH (security_invoker = true) AS
-SELECT m.name, m.name AS base_model, coalesce(c.options, '{}'::pg_catalog.jsonb) AS options,
-	   coalesce(c.enabled, m.name <> 'custom') AS enabled, true AS builtin,
-	   m.additive AND coalesce((c.options ->> 'normalize')::pg_catalog.bool, true) AS additive
-FROM @extschema@.models() m
-LEFT JOIN @extschema@.model_config c ON c.name = m.name
+WITH catalog AS (
+	SELECT m.name, m.additive, false AS data_driven FROM @extschema@.models() m
+	UNION ALL
+	VALUES ('markov', true, true), ('shapley', true, true)
+)
+SELECT b.name, b.name AS base_model, coalesce(c.options, '{}'::pg_catalog.jsonb) AS options,
+	   coalesce(c.enabled, b.name <> 'custom' AND NOT b.data_driven) AS enabled, true AS builtin,
+	   b.additive AND coalesce((c.options ->> 'normalize')::pg_catalog.bool, true) AS additive,
+	   b.data_driven
+FROM catalog b
+LEFT JOIN @extschema@.model_config c ON c.name = b.name
 UNION ALL
 SELECT c.name, c.base_model, c.options, c.enabled, false,
-	   m.additive AND coalesce((c.options ->> 'normalize')::pg_catalog.bool, true)
+	   b.additive AND coalesce((c.options ->> 'normalize')::pg_catalog.bool, true),
+	   b.data_driven
 FROM @extschema@.model_config c
-JOIN @extschema@.models() m ON m.name = c.base_model
-WHERE c.name NOT IN (SELECT b.name FROM @extschema@.models() b);
-COMMENT ON VIEW @extschema@.model_registry IS 'Every model reports can compute: the built-ins (all enabled except the bare custom model) and the registered ones.';
+JOIN catalog b ON b.name = c.base_model
+WHERE c.name NOT IN (SELECT x.name FROM catalog x);
+COMMENT ON VIEW @extschema@.model_registry IS 'Every model reports can compute: the built-ins (enabled by default except the bare custom model and the data-driven markov and shapley, which are enabled by a model_config row) and the registered ones.';
 COMMENT ON COLUMN @extschema@.model_registry.name IS 'Model name as reports show it.';
 COMMENT ON COLUMN @extschema@.model_registry.base_model IS 'The engine model it runs.';
 COMMENT ON COLUMN @extschema@.model_registry.options IS 'Options passed to the engine.';
 COMMENT ON COLUMN @extschema@.model_registry.enabled IS 'Whether refresh computes it.';
 COMMENT ON COLUMN @extschema@.model_registry.builtin IS 'True for a built-in model.';
 COMMENT ON COLUMN @extschema@.model_registry.additive IS 'False for influence (and raw time decay): never summed into totals.';
+COMMENT ON COLUMN @extschema@.model_registry.data_driven IS 'True for markov and shapley: fitted over every stored journey by each refresh.';
 
 CREATE VIEW @extschema@.effective_settings WITH (security_invoker = true) AS
 SELECT coalesce(s.contact_scope, 'account') AS contact_scope,

@@ -166,6 +166,14 @@ COMMENT ON COLUMN @extschema@.credit_cache.weight IS 'The touch''s weight under 
 COMMENT ON COLUMN @extschema@.credit_cache.credit IS 'Credit in the opportunity''s currency.';
 COMMENT ON COLUMN @extschema@.credit_cache.credit_reporting IS 'Credit in the reporting currency (an exact split of the converted amount).';
 
+CREATE TABLE @extschema@.account_journey_cache (
+	account_id pg_catalog.text PRIMARY KEY,
+	journey @extschema@.journey NOT NULL
+);
+COMMENT ON TABLE @extschema@.account_journey_cache IS 'Journeys of accounts that have touches but no opportunity (touches from as_of - lookback to as_of): the non-converting paths the data-driven models are also fitted on.';
+COMMENT ON COLUMN @extschema@.account_journey_cache.account_id IS 'Account without an opportunity.';
+COMMENT ON COLUMN @extschema@.account_journey_cache.journey IS 'Its touches in the window, without context.';
+
 CREATE TABLE @extschema@.refresh_log (
 	refreshed_at pg_catalog.timestamptz PRIMARY KEY,
 	as_of pg_catalog.timestamptz NOT NULL,
@@ -271,6 +279,18 @@ BEGIN
 	LEFT JOIN stages st ON st.account_id = o.account_id AND st.opportunity_id = o.opportunity_id;
 	GET DIAGNOSTICS n_opps = ROW_COUNT;
 
+	DELETE FROM @extschema@.account_journey_cache a
+	WHERE accounts IS NULL OR a.account_id IN (SELECT pg_catalog.unnest(accounts));
+	INSERT INTO @extschema@.account_journey_cache
+	SELECT t.account_id, @extschema@.journey_agg(t.touch_id, t.occurred_at, t.channel)
+	FROM @extschema@.src_touches t
+	WHERE (accounts IS NULL OR t.account_id IN (SELECT pg_catalog.unnest(accounts)))
+	  AND NOT EXISTS (SELECT 1 FROM @extschema@.src_opportunities o WHERE o.account_id = t.account_id)
+	  AND t.occurred_at <= t_as_of
+	  AND (s.lookback IS NULL
+		   OR t.occurred_at >= t_as_of - pg_catalog.date_part('epoch', s.lookback) * interval '1 second')
+	GROUP BY t.account_id;
+
 	SELECT j.account_id, j.opportunity_id, j.currency, j.created_at, j.closed_at, j.status INTO bad
 	FROM @extschema@.journey_cache j WHERE j.amount_reporting = 'NaN' LIMIT 1;
 	IF FOUND THEN
@@ -291,7 +311,7 @@ BEGIN
 			   pg_catalog.array_agg(pg_catalog.jsonb_build_object('direct_channels', s.direct_channels || coalesce(
 					(SELECT pg_catalog.array_agg(ch.channel) FROM @extschema@.src_channels ch WHERE ch.is_direct), '{}'))
 				   || m.options ORDER BY m.name) AS options
-		FROM @extschema@.model_registry m WHERE m.enabled
+		FROM @extschema@.model_registry m WHERE m.enabled AND NOT m.data_driven
 	)
 	SELECT j.account_id, j.opportunity_id, c.model, c.touch_index, c.touch_id, c.weight,
 		   c.credit, c.credit_reporting
@@ -306,7 +326,7 @@ BEGIN
 	INSERT INTO @extschema@.credit_cache
 	SELECT j.account_id, j.opportunity_id, r.name, 0, NULL, 1, j.amount, j.amount_reporting
 	FROM @extschema@.journey_cache j
-	CROSS JOIN (SELECT * FROM @extschema@.model_registry WHERE enabled AND additive) r
+	CROSS JOIN (SELECT * FROM @extschema@.model_registry WHERE enabled AND additive AND NOT data_driven) r
 	WHERE (accounts IS NULL OR j.account_id IN (SELECT pg_catalog.unnest(accounts)))
 	  AND NOT EXISTS (SELECT 1 FROM @extschema@.credit_cache c
 					  WHERE c.account_id = j.account_id AND c.opportunity_id = j.opportunity_id
@@ -474,6 +494,7 @@ BEGIN
 	DELETE FROM @extschema@.refresh_queue;
 	DELETE FROM @extschema@.refresh_state;
 	n := @extschema@.refresh_scope(NULL, true, t_as_of);
+	PERFORM @extschema@.refresh_data_driven();
 	RETURN @extschema@.refresh_log_row(started, t_as_of, n);
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh() IS
@@ -493,6 +514,7 @@ BEGIN
 	IF coalesce(st.journeys_stale, false) THEN
 		DELETE FROM @extschema@.refresh_queue;
 		n := @extschema@.refresh_scope(NULL, true, t_as_of);
+		PERFORM @extschema@.refresh_data_driven();
 		RETURN @extschema@.refresh_log_row(started, t_as_of, n);
 	END IF;
 	-- the queued accounts, taken out of the queue: a write after this point
@@ -505,10 +527,14 @@ BEGIN
 	IF coalesce(st.credits_stale, false) THEN
 		PERFORM @extschema@.refresh_scope(NULL, false, t_as_of);
 	END IF;
+	-- data-driven models are fitted over every journey: any change refits them
+	IF changed IS NOT NULL OR coalesce(st.credits_stale, false) THEN
+		PERFORM @extschema@.refresh_data_driven();
+	END IF;
 	RETURN @extschema@.refresh_log_row(started, t_as_of, n);
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh_incremental() IS
-'Rebuilds only what changed since the last refresh: the journeys and credits of the accounts whose CRM rows changed, every credit when the model registry changed, everything when settings, rates or channels changed. Results equal a full refresh (open opportunities of untouched accounts keep the as-of time of their last rebuild).';
+'Rebuilds only what changed since the last refresh: the journeys and credits of the accounts whose CRM rows changed, every credit when the model registry changed, everything when settings, rates or channels changed. The data-driven models are refitted over every stored journey whenever anything changed. Results equal a full refresh (open opportunities of untouched accounts keep the as-of time of their last rebuild).';
 
 CREATE FUNCTION @extschema@.schedule_refresh(schedule pg_catalog.text DEFAULT '0 * * * *')
 RETURNS pg_catalog.int8

@@ -1,0 +1,105 @@
+
+-- ------------------------------------------------------------------
+-- refresh_dd.sql — the data-driven models in the reports.  Each refresh fits
+-- every enabled markov / shapley registry model over the stored journeys —
+-- converting: won opportunities; non-converting: lost opportunities and
+-- accounts whose touches led to no opportunity; open opportunities are left
+-- out — keeps the fit in attrib.fitted_models, and stores the credits of every
+-- opportunity (won, open and lost) under it.
+-- ------------------------------------------------------------------
+
+CREATE TABLE @extschema@.fitted_models (
+	model pg_catalog.text PRIMARY KEY,
+	markov @extschema@.markov_model,
+	shapley @extschema@.shapley_model,
+	fitted_at pg_catalog.timestamptz NOT NULL
+);
+COMMENT ON TABLE @extschema@.fitted_models IS 'The data-driven models as fitted by the last refresh (one of markov / shapley set per row).';
+COMMENT ON COLUMN @extschema@.fitted_models.model IS 'Registry name of the model.';
+COMMENT ON COLUMN @extschema@.fitted_models.markov IS 'The fitted Markov chain (markov models).';
+COMMENT ON COLUMN @extschema@.fitted_models.shapley IS 'The fitted coalition statistics (shapley models).';
+COMMENT ON COLUMN @extschema@.fitted_models.fitted_at IS 'Transaction time of the refresh that fitted it.';
+
+CREATE VIEW @extschema@.data_driven_channels WITH (security_invoker = true) AS
+SELECT f.model, c.channel, c.journeys, c.conversions, c.removal_effect AS effect, c.share
+FROM @extschema@.fitted_models f CROSS JOIN LATERAL @extschema@.markov_channels(f.markov) c
+WHERE f.markov IS NOT NULL
+UNION ALL
+SELECT f.model, c.channel, c.journeys, c.conversions, c.shapley_value, c.share
+FROM @extschema@.fitted_models f CROSS JOIN LATERAL @extschema@.shapley_channels(f.shapley) c
+WHERE f.shapley IS NOT NULL;
+COMMENT ON VIEW @extschema@.data_driven_channels IS 'Why the data-driven models credit what they do: per fitted model and channel, the journeys and conversions seen, the removal effect (markov) or Shapley value (shapley), and the normalized share.';
+COMMENT ON COLUMN @extschema@.data_driven_channels.model IS 'Registry name of the model.';
+COMMENT ON COLUMN @extschema@.data_driven_channels.channel IS 'Channel.';
+COMMENT ON COLUMN @extschema@.data_driven_channels.journeys IS 'Journeys that touched the channel.';
+COMMENT ON COLUMN @extschema@.data_driven_channels.conversions IS 'Of those, the converting ones.';
+COMMENT ON COLUMN @extschema@.data_driven_channels.effect IS 'Removal effect (markov) or Shapley value summed over converting journeys (shapley).';
+COMMENT ON COLUMN @extschema@.data_driven_channels.share IS 'The channel''s normalized share.';
+
+CREATE FUNCTION @extschema@.refresh_data_driven()
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	r record;
+	s record;
+BEGIN
+	SELECT * INTO s FROM @extschema@.effective_settings;
+	DELETE FROM @extschema@.fitted_models;
+	DELETE FROM @extschema@.credit_cache c
+	WHERE c.model IN (SELECT m.name FROM @extschema@.model_registry m WHERE m.data_driven);
+	FOR r IN SELECT m.name, m.base_model, m.options FROM @extschema@.model_registry m
+			 WHERE m.enabled AND m.data_driven ORDER BY m.name
+	LOOP
+		IF r.base_model = 'markov' THEN
+			INSERT INTO @extschema@.fitted_models (model, markov, fitted_at)
+			SELECT r.name, @extschema@.markov_fit(x.journey, x.converted,
+					   coalesce((r.options ->> 'order')::pg_catalog.int4, 1)), pg_catalog.now()
+			FROM (SELECT j.journey, j.status = 'won' AS converted FROM @extschema@.journey_cache j
+				  WHERE j.status IN ('won', 'lost')
+				  UNION ALL
+				  SELECT a.journey, false FROM @extschema@.account_journey_cache a) x;
+			INSERT INTO @extschema@.credit_cache
+			SELECT j.account_id, j.opportunity_id, r.name, c.touch_index, c.touch_id, c.weight,
+				   c.credit, c.credit_reporting
+			FROM @extschema@.journey_cache j
+			CROSS JOIN (SELECT f.markov FROM @extschema@.fitted_models f WHERE f.model = r.name) f
+			CROSS JOIN LATERAL (
+				SELECT a.touch_index, a.touch_id, a.weight, a.credit, b.credit AS credit_reporting
+				FROM @extschema@.credits(j.journey, f.markov, j.amount, r.options - 'order',
+										 @extschema@.currency_scale(j.currency)) a
+				JOIN @extschema@.credits(j.journey, f.markov, j.amount_reporting, r.options - 'order',
+										 @extschema@.currency_scale(s.reporting_currency)) b
+					ON b.touch_index = a.touch_index
+				WHERE a.weight > 0) c;
+		ELSE
+			INSERT INTO @extschema@.fitted_models (model, shapley, fitted_at)
+			SELECT r.name, @extschema@.shapley_fit(x.journey, x.converted), pg_catalog.now()
+			FROM (SELECT j.journey, j.status = 'won' AS converted FROM @extschema@.journey_cache j
+				  WHERE j.status IN ('won', 'lost')
+				  UNION ALL
+				  SELECT a.journey, false FROM @extschema@.account_journey_cache a) x;
+			INSERT INTO @extschema@.credit_cache
+			SELECT j.account_id, j.opportunity_id, r.name, c.touch_index, c.touch_id, c.weight,
+				   c.credit, c.credit_reporting
+			FROM @extschema@.journey_cache j
+			CROSS JOIN (SELECT f.shapley FROM @extschema@.fitted_models f WHERE f.model = r.name) f
+			CROSS JOIN LATERAL (
+				SELECT a.touch_index, a.touch_id, a.weight, a.credit, b.credit AS credit_reporting
+				FROM @extschema@.credits(j.journey, f.shapley, j.amount, r.options,
+										 @extschema@.currency_scale(j.currency)) a
+				JOIN @extschema@.credits(j.journey, f.shapley, j.amount_reporting, r.options,
+										 @extschema@.currency_scale(s.reporting_currency)) b
+					ON b.touch_index = a.touch_index
+				WHERE a.weight > 0) c;
+		END IF;
+		-- what no touch could take is booked unattributed, so totals keep every cent
+		INSERT INTO @extschema@.credit_cache
+		SELECT j.account_id, j.opportunity_id, r.name, 0, NULL, 1, j.amount, j.amount_reporting
+		FROM @extschema@.journey_cache j
+		WHERE NOT EXISTS (SELECT 1 FROM @extschema@.credit_cache c
+						  WHERE c.account_id = j.account_id AND c.opportunity_id = j.opportunity_id
+							AND c.model = r.name);
+	END LOOP;
+END $$;
+COMMENT ON FUNCTION @extschema@.refresh_data_driven() IS
+'Fits every enabled data-driven model over the stored journeys (won: converting; lost and accounts without an opportunity: not; open: left out) and stores every opportunity''s credits under it. Called by attrib.refresh() and attrib.refresh_incremental().';
