@@ -24,19 +24,33 @@ SELECT (SELECT count(*) FROM attrib.accounts) AS accounts,
 	   (SELECT count(*) FROM attrib.stage_events) AS stage_events,
 	   (SELECT count(*) FROM attrib.campaigns) AS campaigns;
 
+-- the data-driven models are opt-in: enable Markov (order 2) and Shapley
+INSERT INTO attrib.model_config (name, base_model, options) VALUES
+	('markov', 'markov', '{"order": 2}'), ('shapley', 'shapley', '{}');
 \echo '== SELECT attrib.refresh(): every journey, every enabled model''s credits'
 SELECT opportunities AS journeys, credit_rows FROM attrib.refresh();
 
-\echo '== Won revenue by channel under five models (attrib.revenue_by_channel, USD)'
+\echo '== Won revenue by channel under seven models (attrib.revenue_by_channel, USD)'
 SELECT channel,
 	   round(sum(won_revenue) FILTER (WHERE model = 'first_touch')) AS first_touch,
 	   round(sum(won_revenue) FILTER (WHERE model = 'last_touch')) AS last_touch,
 	   round(sum(won_revenue) FILTER (WHERE model = 'linear')) AS linear,
 	   round(sum(won_revenue) FILTER (WHERE model = 'w_shaped')) AS w_shaped,
-	   round(sum(won_revenue) FILTER (WHERE model = 'time_decay')) AS time_decay
+	   round(sum(won_revenue) FILTER (WHERE model = 'time_decay')) AS time_decay,
+	   round(sum(won_revenue) FILTER (WHERE model = 'markov')) AS markov,
+	   round(sum(won_revenue) FILTER (WHERE model = 'shapley')) AS shapley
 FROM attrib.revenue_by_channel
 GROUP BY channel
 ORDER BY sum(won_revenue) FILTER (WHERE model = 'linear') DESC NULLS LAST, channel;
+
+\echo '== Why the data-driven models credit what they do (attrib.data_driven_channels)'
+SELECT channel, journeys, conversions,
+	   round(max(effect) FILTER (WHERE model = 'markov')::numeric, 4) AS markov_removal_effect,
+	   round(max(share) FILTER (WHERE model = 'markov')::numeric, 4) AS markov_share,
+	   round(max(share) FILTER (WHERE model = 'shapley')::numeric, 4) AS shapley_share
+FROM attrib.data_driven_channels
+GROUP BY channel, journeys, conversions
+ORDER BY markov_share DESC NULLS LAST, channel;
 
 \echo '== Top campaigns by ROI, W-shaped model (attrib.campaign_roi)'
 SELECT campaign_name AS campaign, channel, round(cost) AS cost, round(won_revenue) AS won_revenue,
