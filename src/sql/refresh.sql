@@ -295,7 +295,7 @@ BEGIN
 	FROM @extschema@.journey_cache j WHERE j.amount_reporting = 'NaN' LIMIT 1;
 	IF FOUND THEN
 		RAISE EXCEPTION 'no exchange rate from % to % on %', bad.currency, s.reporting_currency,
-			(CASE WHEN bad.status = 'open' THEN bad.created_at ELSE bad.closed_at END AT TIME ZONE 'UTC')::pg_catalog.date
+			pg_catalog.to_char(CASE WHEN bad.status = 'open' THEN bad.created_at ELSE bad.closed_at END AT TIME ZONE 'UTC', 'YYYY-MM-DD')
 			USING ERRCODE = 'no_data_found',
 				  DETAIL = format('Opportunity %s of account %s needs it.', bad.opportunity_id, bad.account_id),
 				  HINT = 'Add a row to attrib.exchange_rates with valid_from on or before that date.';
