@@ -36,62 +36,57 @@ COMMENT ON COLUMN @extschema@.data_driven_channels.conversions IS 'Of those, the
 COMMENT ON COLUMN @extschema@.data_driven_channels.effect IS 'Removal effect (markov) or Shapley value summed over converting journeys (shapley).';
 COMMENT ON COLUMN @extschema@.data_driven_channels.share IS 'The channel''s normalized share.';
 
+CREATE VIEW @extschema@.fit_journeys WITH (security_invoker = true) AS
+SELECT j.account_id, j.opportunity_id, j.journey, j.status = 'won' AS converted
+FROM @extschema@.journey_cache j WHERE j.status IN ('won', 'lost')
+UNION ALL
+SELECT a.account_id, NULL, a.journey, false FROM @extschema@.account_journey_cache a;
+COMMENT ON VIEW @extschema@.fit_journeys IS 'The journeys the data-driven models are fitted over: won opportunities (converted), lost ones and accounts without an opportunity (not converted); open opportunities are left out.';
+COMMENT ON COLUMN @extschema@.fit_journeys.account_id IS 'Account.';
+COMMENT ON COLUMN @extschema@.fit_journeys.opportunity_id IS 'Opportunity (NULL for an account without one).';
+COMMENT ON COLUMN @extschema@.fit_journeys.journey IS 'The journey.';
+COMMENT ON COLUMN @extschema@.fit_journeys.converted IS 'Whether it converted (won).';
+
 CREATE FUNCTION @extschema@.refresh_data_driven()
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r record;
 	s record;
+	fit pg_catalog.text;
 BEGIN
 	SELECT * INTO s FROM @extschema@.effective_settings;
 	DELETE FROM @extschema@.fitted_models;
 	DELETE FROM @extschema@.credit_cache c
 	WHERE c.model IN (SELECT m.name FROM @extschema@.model_registry m WHERE m.data_driven);
-	FOR r IN SELECT m.name, m.base_model, m.options FROM @extschema@.model_registry m
+	FOR r IN SELECT m.name, m.base_model, m.options - 'order' AS options,
+					coalesce((m.options ->> 'order')::pg_catalog.int4, 1) AS k
+			 FROM @extschema@.model_registry m
 			 WHERE m.enabled AND m.data_driven ORDER BY m.name
 	LOOP
-		IF r.base_model = 'markov' THEN
-			INSERT INTO @extschema@.fitted_models (model, markov, fitted_at)
-			SELECT r.name, @extschema@.markov_fit(x.journey, x.converted,
-					   coalesce((r.options ->> 'order')::pg_catalog.int4, 1)), pg_catalog.now()
-			FROM (SELECT j.journey, j.status = 'won' AS converted FROM @extschema@.journey_cache j
-				  WHERE j.status IN ('won', 'lost')
-				  UNION ALL
-				  SELECT a.journey, false FROM @extschema@.account_journey_cache a) x;
+		-- base_model is markov or shapley (checked when registered): the column of
+		-- fitted_models and the fit aggregate are named after it
+		fit := CASE r.base_model WHEN 'markov' THEN '@extschema@.markov_fit(x.journey, x.converted, $2)'
+								 ELSE '@extschema@.shapley_fit(x.journey, x.converted)' END;
+		EXECUTE format('INSERT INTO @extschema@.fitted_models (model, %I, fitted_at)
+						SELECT $1, %s, pg_catalog.now() FROM @extschema@.fit_journeys x',
+					   r.base_model, fit)
+			USING r.name, r.k;
+		EXECUTE format($q$
 			INSERT INTO @extschema@.credit_cache
-			SELECT j.account_id, j.opportunity_id, r.name, c.touch_index, c.touch_id, c.weight,
+			SELECT j.account_id, j.opportunity_id, $1, c.touch_index, c.touch_id, c.weight,
 				   c.credit, c.credit_reporting
 			FROM @extschema@.journey_cache j
-			CROSS JOIN (SELECT f.markov FROM @extschema@.fitted_models f WHERE f.model = r.name) f
+			CROSS JOIN (SELECT f.%1$I AS fitted FROM @extschema@.fitted_models f WHERE f.model = $1) f
 			CROSS JOIN LATERAL (
 				SELECT a.touch_index, a.touch_id, a.weight, a.credit, b.credit AS credit_reporting
-				FROM @extschema@.credits(j.journey, f.markov, j.amount, r.options - 'order',
+				FROM @extschema@.credits(j.journey, f.fitted, j.amount, $2,
 										 @extschema@.currency_scale(j.currency)) a
-				JOIN @extschema@.credits(j.journey, f.markov, j.amount_reporting, r.options - 'order',
-										 @extschema@.currency_scale(s.reporting_currency)) b
+				JOIN @extschema@.credits(j.journey, f.fitted, j.amount_reporting, $2,
+										 @extschema@.currency_scale($3)) b
 					ON b.touch_index = a.touch_index
-				WHERE a.weight > 0) c;
-		ELSE
-			INSERT INTO @extschema@.fitted_models (model, shapley, fitted_at)
-			SELECT r.name, @extschema@.shapley_fit(x.journey, x.converted), pg_catalog.now()
-			FROM (SELECT j.journey, j.status = 'won' AS converted FROM @extschema@.journey_cache j
-				  WHERE j.status IN ('won', 'lost')
-				  UNION ALL
-				  SELECT a.journey, false FROM @extschema@.account_journey_cache a) x;
-			INSERT INTO @extschema@.credit_cache
-			SELECT j.account_id, j.opportunity_id, r.name, c.touch_index, c.touch_id, c.weight,
-				   c.credit, c.credit_reporting
-			FROM @extschema@.journey_cache j
-			CROSS JOIN (SELECT f.shapley FROM @extschema@.fitted_models f WHERE f.model = r.name) f
-			CROSS JOIN LATERAL (
-				SELECT a.touch_index, a.touch_id, a.weight, a.credit, b.credit AS credit_reporting
-				FROM @extschema@.credits(j.journey, f.shapley, j.amount, r.options,
-										 @extschema@.currency_scale(j.currency)) a
-				JOIN @extschema@.credits(j.journey, f.shapley, j.amount_reporting, r.options,
-										 @extschema@.currency_scale(s.reporting_currency)) b
-					ON b.touch_index = a.touch_index
-				WHERE a.weight > 0) c;
-		END IF;
+				WHERE a.weight > 0) c$q$, r.base_model)
+			USING r.name, r.options, s.reporting_currency;
 		-- what no touch could take is booked unattributed, so totals keep every cent
 		INSERT INTO @extschema@.credit_cache
 		SELECT j.account_id, j.opportunity_id, r.name, 0, NULL, 1, j.amount, j.amount_reporting
@@ -102,4 +97,4 @@ BEGIN
 	END LOOP;
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh_data_driven() IS
-'Fits every enabled data-driven model over the stored journeys (won: converting; lost and accounts without an opportunity: not; open: left out) and stores every opportunity''s credits under it. Called by attrib.refresh() and attrib.refresh_incremental().';
+'Fits every enabled data-driven model over attrib.fit_journeys and stores every opportunity''s credits (won, open and lost) under it. Called by attrib.refresh() and attrib.refresh_incremental().';
