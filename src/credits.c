@@ -6,11 +6,13 @@
 #include "attrib.h"
 
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "funcapi.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
@@ -129,6 +131,7 @@ attrib_emit_credits(FunctionCallInfo fcinfo, attrib_env *e, const at_journey *j,
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	at_amount  *credit = palloc0(sizeof(at_amount) * Max(j->ntouches, 1));
+	MemoryContext rowcxt;
 
 	if (credited == 0)
 	{
@@ -141,12 +144,17 @@ attrib_emit_credits(FunctionCallInfo fcinfo, attrib_env *e, const at_journey *j,
 		for (uint32 i = 0; i < j->ntouches; i++)
 			AT_CHECK(e, at_amount_scale(&e->env, amount, weight[i], &credit[i]));
 
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credits row",
+								   ALLOCSET_SMALL_SIZES);
 	for (uint32 i = 0; i < j->ntouches; i++)
 	{
 		Datum		values[7];
 		bool		nulls[7] = {0};
 		const at_touch *t = &j->touches[i];
+		MemoryContext old;
 
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(rowcxt);
 		values[0] = Int32GetDatum((int32) i + 1);
 		values[1] = PointerGetDatum(cstring_to_text_with_len(j->ids + t->id_off, t->id_len));
 		values[2] = TimestampTzGetDatum(t->at);
@@ -156,7 +164,10 @@ attrib_emit_credits(FunctionCallInfo fcinfo, attrib_env *e, const at_journey *j,
 		values[5] = Float8GetDatum(weight[i]);
 		values[6] = amount_datum(e, &credit[i]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
 	}
+	MemoryContextDelete(rowcxt);
 }
 
 /*
@@ -269,7 +280,10 @@ attrib_split_amount(PG_FUNCTION_ARGS)
 	parts = palloc0(sizeof(at_amount) * n);
 	AT_CHECK(&e, at_amount_split(&e.env, &amount, w, (uint32) n, parts));
 	for (int i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		elems[i] = amount_datum(&e, &parts[i]);
+	}
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, NUMERICOID, -1, false, TYPALIGN_INT));
 }
 
@@ -407,6 +421,7 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 	double	   *weight;
 	uint32	   *pos;
 	uint32		credited;
+	MemoryContext rowcxt;
 
 	InitMaterializedSRF(fcinfo, 0);
 	ms = get_model_set(fcinfo, 1, 2, 3);
@@ -420,6 +435,8 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 	pos = palloc(sizeof(uint32) * Max(j.ntouches, 1));
 	credit[0] = palloc(sizeof(at_amount) * Max(j.ntouches, 1));
 	credit[1] = palloc(sizeof(at_amount) * Max(j.ntouches, 1));
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credit_split row",
+								   ALLOCSET_SMALL_SIZES);
 
 	for (int m = 0; m < ms->n; m++)
 	{
@@ -440,9 +457,12 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 			Datum		values[6];
 			bool		nulls[6] = {0};
 			const at_touch *t = &j.touches[i];
+			MemoryContext old;
 
+			CHECK_FOR_INTERRUPTS();
 			if (weight[i] == 0)
 				continue;		/* only touches that earned something are stored */
+			old = MemoryContextSwitchTo(rowcxt);
 			values[0] = ms->names[m];
 			values[1] = Int32GetDatum((int32) i + 1);
 			values[2] = PointerGetDatum(cstring_to_text_with_len(j.ids + t->id_off, t->id_len));
@@ -450,7 +470,10 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 			values[4] = amount_datum(&e, &credit[0][i]);
 			values[5] = amount_datum(&e, &credit[1][i]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowcxt);
 		}
 	}
+	MemoryContextDelete(rowcxt);
 	return (Datum) 0;
 }

@@ -9,6 +9,7 @@
 #include "attrib.h"
 
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "utils/array.h"
@@ -329,18 +330,24 @@ attrib_touches(PG_FUNCTION_ARGS)
 	attrib_env	e;
 	at_journey	j;
 	uint32	   *pos;
+	MemoryContext rowcxt;
 
 	InitMaterializedSRF(fcinfo, 0);
 	attrib_env_init(&e, NULL);
 	attrib_journey_get(&e, PG_GETARG_DATUM(0), &j);
 	pos = palloc(sizeof(uint32) * Max(j.ntouches, 1));
 	AT_CHECK(&e, at_positions(&e.env, &j, pos));
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "attrib touches row",
+								   ALLOCSET_SMALL_SIZES);
 	for (uint32 i = 0; i < j.ntouches; i++)
 	{
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, false};
 		const at_touch *t = &j.touches[i];
+		MemoryContext old;
 
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(rowcxt);
 		values[0] = Int32GetDatum((int32) i + 1);
 		values[1] = PointerGetDatum(cstring_to_text_with_len(j.ids + t->id_off, t->id_len));
 		values[2] = TimestampTzGetDatum(t->at);
@@ -348,6 +355,9 @@ attrib_touches(PG_FUNCTION_ARGS)
 															 j.channels[t->channel].len));
 		values[4] = attrib_positions_array(&j, pos[i]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(rowcxt);
 	}
+	MemoryContextDelete(rowcxt);
 	return (Datum) 0;
 }
