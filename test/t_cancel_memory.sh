@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+#
+# test/t_cancel_memory.sh — long calls stop promptly when cancelled, and a
+# session that runs the aggregate and credits 1000 times does not grow.
+#
+#   bash test/t_cancel_memory.sh         (test/run.sh runs it; about a minute)
+#
+# Cancel: on a journey of 2,000,000 touches built with journey_agg, each long
+# call is first timed uncancelled (D), then run again with statement_timeout
+# at several fractions of D, so the timeout lands in different phases
+# (detoast and decode, weights, the exact split, emitting rows; for
+# journey_agg the scan and the final sort).  Each must fail with 57014 and
+# stop within ATTRIB_CANCEL_SLACK_MS (default 2000) of the timeout; the worst
+# latency is printed.  One call is also cancelled with pg_cancel_backend()
+# from another session.
+#
+# Memory: in one session, 100 warm-up statements, then 1000 statements each
+# building a journey with journey_agg and crediting it under a model (all of
+# them in turn), then the backend's memory is compared with the warm-up:
+# RssAnon from /proc/<pid>/status (the script runs as root on the server's
+# machine) may grow by at most 2 MB, the total of pg_backend_memory_contexts
+# by at most 64 kB.
+#
+# The scratch database attrib_cancel_memory is dropped at the end.  Exit 0/1.
+
+set -uo pipefail
+
+root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd) || exit 1
+cd "$root" || exit 1
+# shellcheck source-path=SCRIPTDIR/..
+source test/lib/tscript.sh
+
+db=attrib_cancel_memory
+touches=${ATTRIB_CANCEL_TOUCHES:-2000000}
+slack=${ATTRIB_CANCEL_SLACK_MS:-2000}
+
+ts_init cancel_memory
+ts_db "$db"
+
+if ! ts_sql "$db" "SET client_min_messages = warning; CREATE EXTENSION attrib;
+	CREATE TABLE big AS
+	SELECT 't' || i AS touch_id, timestamptz '2024-01-01 00:00+00' + i * interval '1 second' AS occurred_at,
+		   'ch' || (i::int8 * 7919 % 13) AS channel
+	FROM generate_series(1, $touches) i;
+	CREATE TABLE bigj AS SELECT attrib.with_context(attrib.journey_agg(touch_id, occurred_at, channel),
+		'won', created_at => '2024-01-10 00:00+00', closed_at => '2025-01-01 00:00+00', lookback => NULL) AS j
+	FROM big;
+	SELECT attrib.journey_length(j) FROM bigj" >"$ts_tmp/setup.log" 2>&1; then
+	cat "$ts_tmp/setup.log"
+	ts_fail "building the $touches-touch journey"
+	echo "worst cancel latency: ${worst_all} ms after the timeout"
+ts_done
+fi
+ts_check "a journey of $touches touches built with journey_agg" "$(tail -n 1 "$ts_tmp/setup.log")" "$touches"
+
+# run_ms SQL [TIMEOUT_MS]: prints "<elapsed ms> <sqlstate or ok>", measured by
+# the server from just before the statement to just after it.
+run_ms() {
+	local sql=$1 timeout=${2:-0}
+	psql -X -q -At -d "$db" 2>/dev/null <<SQL | tail -n 1
+\\set VERBOSITY sqlstate
+SET statement_timeout = $timeout;
+SELECT clock_timestamp() AS t0 \\gset
+$sql;
+\\set st :SQLSTATE
+SET statement_timeout = 0;
+SELECT round(1000 * extract(epoch FROM clock_timestamp() - :'t0')) || ' ' ||
+	   CASE WHEN :'st' = '00000' THEN 'ok' ELSE :'st' END;
+SQL
+}
+
+worst_all=0
+# cancel_check NAME SQL: time it, then cancel it at 20%, 45%, 70% and 90%
+cancel_check() {
+	local name=$1 sql=$2 full st ms late worst=0 f t bad="" cancelled=0
+	run_ms "$sql" >/dev/null	# warm the caches
+	read -r full st <<<"$(run_ms "$sql")"
+	if [[ $st != ok ]]; then
+		ts_fail "$name: the uncancelled run failed ($st)"
+		return
+	fi
+	for f in 20 45 70 90; do
+		t=$((full * f / 100))
+		((t < 50)) && t=50
+		read -r ms st <<<"$(run_ms "$sql" "$t")"
+		if [[ $st == ok && $ms -lt $t ]]; then
+			continue			# finished before the timeout fired (timing noise)
+		fi
+		late=$((ms - t))
+		((late > worst)) && worst=$late
+		if [[ $st != 57014 ]]; then
+			bad+=" timeout ${t} ms gave ${st:-nothing} after ${ms} ms;"
+		elif ((late > slack)); then
+			bad+=" timeout ${t} ms stopped ${late} ms late;"
+		else
+			cancelled=$((cancelled + 1))
+		fi
+	done
+	((cancelled >= 2)) || bad+=" only $cancelled of 4 runs were cancelled;"
+	((worst > worst_all)) && worst_all=$worst
+	if [[ -z $bad ]]; then
+		ts_ok "$name (${full} ms uncancelled): statement_timeout at 20..90% stops it with 57014 ($cancelled runs), at most ${worst} ms late"
+	else
+		ts_fail "$name (${full} ms uncancelled):$bad"
+	fi
+}
+
+cancel_check "credits(time_decay) of the big journey" \
+	"SELECT count(*) FROM bigj, attrib.credits(j, 'time_decay', 1000.00)"
+cancel_check "credits(w_shaped) of the big journey" \
+	"SELECT sum(credit) FROM bigj, attrib.credits(j, 'w_shaped', 1000.00)"
+cancel_check "journey_agg over $touches rows" \
+	"SELECT attrib.journey_length(attrib.journey_agg(touch_id, occurred_at, channel)) FROM big"
+cancel_check "the text form of the big journey" "SELECT length(j::text) FROM bigj"
+cancel_check "touches() of the big journey" "SELECT count(*) FROM bigj, attrib.touches(j)"
+cancel_check "split_amount over $touches weights" \
+	"SELECT cardinality(attrib.split_amount(123456789.01, array_agg((1.0 / (1 + i % 97))::float8), 2)) FROM generate_series(1, $touches) i"
+
+# pg_cancel_backend from another session
+psql -X -q -At -d "$db" -c "SET application_name = 'attrib_cancel_me'" \
+	-c "SELECT count(*) FROM bigj, attrib.credits(j, 'position_based', 1000.00)" \
+	>"$ts_tmp/cancelled.log" 2>&1 &
+bg=$!
+pid=""
+for ((i = 0; i < 100; i++)); do
+	pid=$(ts_sql "$db" "SELECT pid FROM pg_stat_activity WHERE application_name = 'attrib_cancel_me'
+		AND state = 'active' AND query LIKE '%attrib.credits%'")
+	[[ -n $pid ]] && break
+	sleep 0.05
+done
+if [[ -z $pid ]]; then
+	wait "$bg"
+	ts_fail "pg_cancel_backend: the query to cancel never showed up"
+else
+	sleep 0.5
+	t0=$(date +%s%N)
+	ts_sql "$db" "SELECT pg_cancel_backend($pid)" >/dev/null
+	wait "$bg"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	if grep -q 'canceling statement due to user request' "$ts_tmp/cancelled.log" && ((ms <= slack)); then
+		ts_ok "pg_cancel_backend stops credits() of the big journey in ${ms} ms"
+	else
+		ts_fail "pg_cancel_backend: $(tr '\n' ' ' <"$ts_tmp/cancelled.log") after ${ms} ms"
+	fi
+fi
+
+# --- memory ---------------------------------------------------------------------------
+models=$(ts_sql "$db" "SELECT name FROM attrib.models() ORDER BY name")
+mapfile -t models <<<"$models"
+{
+	echo "SET client_min_messages = warning;"
+	echo "CREATE TEMP TABLE t1k AS SELECT 't' || i AS touch_id,"
+	echo "  timestamptz '2024-01-01 00:00+00' + (i * 7907 % 1000) * interval '1 hour' AS occurred_at,"
+	echo "  'ch' || (i % 9) AS channel FROM generate_series(1, 1000) i;"
+	echo "SELECT pg_backend_pid() AS pid \\gset"
+	echo "\\setenv P :pid"
+	stmt() {
+		local m=${models[$(($1 % ${#models[@]}))]} opt="'{}'"
+		[[ $m == custom ]] && opt="'{\"weights\": {\"FT\": 0.5, \"LT\": 0.3, \"middle\": 0.2}}'"
+		echo "SELECT sum(credit) FROM attrib.credits((SELECT attrib.with_context(attrib.journey_agg(touch_id, occurred_at, channel), 'won', '2024-01-20', '2024-03-01', '2024-01-10') FROM t1k), '$m', 1000.00, $opt);"
+	}
+	for ((i = 0; i < 100; i++)); do stmt "$i"; done
+	echo "SELECT 'contexts_before', sum(total_bytes) FROM pg_backend_memory_contexts;"
+	echo "\\! sed -n 's/^RssAnon:[[:space:]]*\\([0-9]*\\).*/rss_before \\1/p' /proc/\$P/status"
+	for ((i = 0; i < 1000; i++)); do stmt "$i"; done
+	echo "SELECT 'contexts_after', sum(total_bytes) FROM pg_backend_memory_contexts;"
+	echo "\\! sed -n 's/^RssAnon:[[:space:]]*\\([0-9]*\\).*/rss_after \\1/p' /proc/\$P/status"
+} >"$ts_tmp/memory.sql"
+if psql -X -q -At -F ' ' -v ON_ERROR_STOP=1 -d "$db" -f "$ts_tmp/memory.sql" >"$ts_tmp/memory.log" 2>&1; then
+	cb=$(sed -n 's/^contexts_before //p' "$ts_tmp/memory.log")
+	ca=$(sed -n 's/^contexts_after //p' "$ts_tmp/memory.log")
+	rb=$(sed -n 's/^rss_before //p' "$ts_tmp/memory.log")
+	ra=$(sed -n 's/^rss_after //p' "$ts_tmp/memory.log")
+	if [[ -n $cb && -n $ca && -n $rb && -n $ra ]]; then
+		if ((ca - cb <= 65536)); then
+			ts_ok "1000 journey_agg + credits in one session: memory contexts $cb -> $ca bytes"
+		else
+			ts_fail "memory contexts grew from $cb to $ca bytes over 1000 statements"
+		fi
+		if ((ra - rb <= 2048)); then
+			ts_ok "... and the backend's RssAnon $rb -> $ra kB"
+		else
+			ts_fail "the backend's RssAnon grew from $rb to $ra kB over 1000 statements"
+		fi
+	else
+		tail -n 5 "$ts_tmp/memory.log"
+		ts_fail "memory figures missing"
+	fi
+else
+	tail -n 20 "$ts_tmp/memory.log"
+	ts_fail "the 1000 statements"
+fi
+
+echo "worst cancel latency: ${worst_all} ms after the timeout"
+ts_done
