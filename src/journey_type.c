@@ -148,18 +148,41 @@ attrib_journey_send(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
-/* interval -> microseconds as extract(epoch from interval) counts them */
+/*
+ * interval -> microseconds as extract(epoch from interval) counts them (a month
+ * is 30 days, a year 365.25 days), saturated to the int64 range: an interval
+ * longer than any timestamp range is no limit, a hugely negative one stays
+ * negative.  (Without the saturation '2147483647 days' overflowed int64 and
+ * '178000000 years' came out negative.)
+ */
 static int64
 interval_us(const Interval *iv)
 {
 	int64		years = iv->month / MONTHS_PER_YEAR;
 	int64		months = iv->month % MONTHS_PER_YEAR;
-	int64		us = iv->time;
+	/* 365.25 days of microseconds, exactly */
+	const int64 us_per_year = INT64CONST(31557600000000);
 
-	us += (int64) iv->day * USECS_PER_DAY;
-	us += months * DAYS_PER_MONTH * USECS_PER_DAY;
-	us += (int64) (years * DAYS_PER_YEAR * USECS_PER_DAY);
-	return us;
+#ifdef HAVE_INT128
+	int128		us = (int128) iv->time + (int128) iv->day * USECS_PER_DAY +
+		(int128) months * DAYS_PER_MONTH * USECS_PER_DAY + (int128) years * us_per_year;
+
+	if (us > (int128) PG_INT64_MAX)
+		return PG_INT64_MAX;
+	if (us < (int128) PG_INT64_MIN)
+		return PG_INT64_MIN;
+	return (int64) us;
+#else
+	double		d = (double) iv->time + (double) iv->day * USECS_PER_DAY +
+		(double) months * DAYS_PER_MONTH * USECS_PER_DAY + (double) years * us_per_year;
+
+	if (d >= (double) PG_INT64_MAX)
+		return PG_INT64_MAX;
+	if (d <= (double) PG_INT64_MIN)
+		return PG_INT64_MIN;
+	return iv->time + (int64) iv->day * USECS_PER_DAY +
+		months * DAYS_PER_MONTH * USECS_PER_DAY + years * us_per_year;
+#endif
 }
 
 static int64
