@@ -18,7 +18,7 @@ SQL_PARTS    = src/sql/guard.sql src/sql/engine.sql src/sql/crm.sql src/sql/refr
                src/sql/refresh_dd.sql
 EXTRA_CLEAN  = attrib--$(EXTVERSION).sql
 
-REGRESS      = setup models money journey_io bad_input parallel markov shapley reports lifecycle incremental sources
+REGRESS      = setup models money journey_io bad_input bad_input_matrix parallel markov shapley reports lifecycle incremental sources
 
 PG_CONFIG   ?= pg_config
 PGXS        := $(shell $(PG_CONFIG) --pgxs)

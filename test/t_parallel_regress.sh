@@ -98,6 +98,6 @@ if [[ $probe != $'regress\nt' ]]; then
 	status=1
 fi
 if ((status == 0)); then
-	say "PASS: $(attrib_regress_list | wc -w) suites identical under force_parallel_mode=regress; probe ran in a worker"
+	say "PASS: $(wc -w <<<"${ATTRIB_REGRESS_ONLY:-$(attrib_regress_list)}") suites identical under force_parallel_mode=regress; probe ran in a worker"
 fi
 exit "$status"
