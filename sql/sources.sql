@@ -1,6 +1,11 @@
 -- sources: loading from a Salesforce-shaped CRM by idempotent upsert, and reading a
 -- HubSpot-shaped CRM in place through attrib.map_source (the README's two examples)
 SET client_min_messages = warning;
+-- a clean slate: earlier suites leave CRM rows, settings and models behind
+TRUNCATE attrib.accounts, attrib.contacts, attrib.opportunities, attrib.opportunity_contact_roles,
+	attrib.stage_events, attrib.touches, attrib.campaigns, attrib.channels, attrib.exchange_rates;
+DELETE FROM attrib.model_config;
+DELETE FROM attrib.settings;
 
 -- Salesforce-shaped tables (Bizible touchpoints as the touches)
 CREATE SCHEMA sf;
