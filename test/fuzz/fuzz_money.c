@@ -3,7 +3,10 @@
  * and the amount argument of every credits function).
  *
  * Input: u8 scale selector, u8 weight count n, n raw 8-byte doubles (any bit
- * pattern: NaN, infinities, negatives, subnormals), then the amount text.
+ * pattern: NaN, infinities, negatives, subnormals), then the amount text; or,
+ * for n = 255, u8 pattern, u64 seed, u16 count: 2049..8192 generated weights
+ * (equal, uniform, half zero, any magnitude, one big and the rest tiny), which
+ * take the split's quantization below 53 bits.
  *   - at_amount_parse of the text either fails with a message, or gives a
  *     well-formed amount that formats (at_amount_format) to text that parses
  *     back, at the same scale, to the same amount;
@@ -55,6 +58,44 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (scale > AT_MAX_SCALE)
 		scale = AT_MAX_SCALE;
 	n = fz_u8(&r);
+	if (n == 255)
+	{
+		/* many weights (> 2048: the quantization's P < 53 path), from a seed */
+		uint32_t	kind = fz_u8(&r);
+		uint64_t	seed = fz_u64(&r);
+
+		n = 2049 + fz_u16(&r) % 6144;
+		w = malloc(sizeof(double) * n);
+		part = calloc(n, sizeof(at_amount));
+		FZ_CHECK(w && part, "out of memory");
+		for (uint32_t i = 0; i < n; i++)
+		{
+			double		u;
+
+			seed = seed * 6364136223846793005u + 1442695040888963407u;
+			u = (double) (seed >> 11) / 9007199254740992.0;
+			switch (kind % 5)
+			{
+				case 0:
+					w[i] = 1;			/* all equal */
+					break;
+				case 1:
+					w[i] = u;
+					break;
+				case 2:
+					w[i] = (seed >> 60) < 8 ? 0 : u;	/* half zeros */
+					break;
+				case 3:
+					w[i] = ldexp(u + 0.5, (int) ((seed >> 32) % 2000) - 1000);	/* any magnitude */
+					break;
+				default:
+					w[i] = i == 0 ? 1 : ldexp(1, -60 - (int) (i % 8));	/* one big, the rest tiny */
+			}
+			if (w[i] > 0)
+				positive = true;
+		}
+		goto weights_done;
+	}
 	w = malloc(sizeof(double) * (n ? n : 1));
 	part = calloc(n ? n : 1, sizeof(at_amount));
 	FZ_CHECK(w && part, "out of memory");
@@ -73,6 +114,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			positive = true;
 	}
 
+weights_done:
 	st = at_amount_parse(&F.env, (const char *) r.p, r.left, scale, &a);
 	if (st != AT_OK)
 	{

@@ -370,6 +370,16 @@ money_seeds(void)
 		n += strlen(seeds[i].amount);
 		write_file("fuzz_money", seeds[i].name, buf, n);
 	}
+	for (int kind = 0; kind < 5; kind++)
+	{
+		/* n = 255: generated weights, pattern kind, seed, count, amount */
+		uint8_t		buf[32] = {2, 255, (uint8_t) kind, 1, 2, 3, 4, 5, 6, 7, 8,
+		(uint8_t) (kind * 37), 3, '9', '8', '7', '6', '5', '.', '4', '3', '2', '1'};
+		char		name[32];
+
+		snprintf(name, sizeof(name), "many%d", kind);
+		write_file("fuzz_money", name, buf, 23);
+	}
 }
 
 int

@@ -7,9 +7,10 @@
 #
 # Every test/fuzz/fuzz_*.c is a target: built with clang
 # -fsanitize=fuzzer,address,undefined (UBSan not recoverable) against every
-# src/core/*.c into test/fuzz/build/ (gitignored), then run for the given time,
-# FUZZ_JOBS targets at a time (default: the number of CPUs), on its working
-# corpus test/fuzz/build/corpus/<target>/ (kept between runs) seeded from the
+# src/core/*.c into a directory of its own under test/fuzz/build/ (gitignored),
+# then run for the given time, FUZZ_JOBS targets at a time (default: the number
+# of CPUs), on its working corpus test/fuzz/build/corpus/<target>/ (kept
+# between runs and shared by concurrent runs) seeded from the
 # committed test/fuzz/corpus/<target>/, with test/fuzz/<target>.dict as its
 # dictionary when there is one.  A new target needs nothing but its .c file
 # and a few seeds (add them to make_corpus.c, run make_corpus.sh).
@@ -25,8 +26,9 @@
 # Prints one line per target (executions, seconds, executions per second,
 # corpus units, result) and writes them to test/fuzz/build/summary.txt.  A
 # crash, sanitizer report, failed check, timeout or out-of-memory leaves the
-# input in test/fuzz/build/artifacts/<target>-crash-... ; reproduce with
-#   test/fuzz/build/<target> test/fuzz/build/artifacts/<target>-crash-...
+# input in test/fuzz/build/artifacts/<target>-crash-... and keeps the run's
+# binaries; the report names the command that reproduces it, e.g.
+#   test/fuzz/build/run.XXXXXX/<target> test/fuzz/build/artifacts/<target>-crash-...
 # Exit status 0 when every target ran clean, 1 otherwise.
 #
 # Environment: FUZZ_JOBS, FUZZ_MAX_LEN (libFuzzer -max_len, default 4096),
@@ -44,8 +46,14 @@ if ! [[ $secs =~ ^[0-9]+$ ]] || ((secs < 1)); then
 	exit 2
 fi
 
-build=test/fuzz/build
-mkdir -p "$build/obj" "$build/corpus" "$build/artifacts"
+# Binaries, objects and logs go to a directory of this run, so runs in the same
+# working tree (several engineers, or test/run.sh next to a long run) never
+# overwrite each other's binaries; the working corpus and the artifacts are
+# shared.  The run directory is removed after a clean run and kept otherwise.
+top=test/fuzz/build
+mkdir -p "$top/corpus" "$top/artifacts"
+build=$(mktemp -d "$top/run.XXXXXX") || exit 1
+mkdir -p "$build/obj"
 
 if (($# > 0)); then
 	targets=("$@")
@@ -131,19 +139,18 @@ done
 # run_one TARGET: writes $build/<target>.log and $build/<target>.result
 run_one() {
 	local t=$1 dict=() rc start end execs units
-	mkdir -p "$build/corpus/$t"
+	mkdir -p "$top/corpus/$t"
 	[[ -f test/fuzz/$t.dict ]] && dict=("-dict=test/fuzz/$t.dict")
-	rm -f "$build/artifacts/$t-"*
 	start=$(date +%s)
 	# shellcheck disable=SC2086  # FUZZ_EXTRA is a list of flags
 	"${run_prefix[@]}" "$build/$t" -max_total_time="$secs" -print_final_stats=1 \
 		-timeout=30 -rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-4096}" \
-		-artifact_prefix="$build/artifacts/$t-" "${dict[@]}" ${FUZZ_EXTRA:-} \
-		"$build/corpus/$t" "test/fuzz/corpus/$t" >"$build/$t.log" 2>&1
+		-artifact_prefix="$top/artifacts/$t-" "${dict[@]}" ${FUZZ_EXTRA:-} \
+		"$top/corpus/$t" "test/fuzz/corpus/$t" >"$build/$t.log" 2>&1
 	rc=$?
 	end=$(date +%s)
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/$t.log" | tail -n 1)
-	units=$(find "$build/corpus/$t" -type f | wc -l)
+	units=$(find "$top/corpus/$t" -type f | wc -l)
 	printf '%s %s %s %s %s\n' "$t" "${execs:-0}" "$((end - start))" "$units" "$rc" >"$build/$t.result"
 }
 
@@ -182,17 +189,17 @@ for t in "${targets[@]}"; do
 done
 summary+=$'\n'$(printf '%-22s %12s' total "$total")
 printf '%s\n' "$summary" | tee "$build/summary.txt"
+cp "$build/summary.txt" "$top/summary.txt"
 for t in "${bad[@]}"; do
 	echo
 	echo "--- $t: the report ($build/$t.log)"
 	grep -nE -A 30 "$bad_re|==[0-9]+==ERROR" "$build/$t.log" | head -n 60
-	for a in "$build/artifacts/$t-"*; do
-		[[ -e $a ]] && echo "reproduce: $build/$t $a"
-	done
+	grep -o "Test unit written to .*" "$build/$t.log" | sed "s|Test unit written to |reproduce: $build/$t |"
 done
 if ((failed > 0)); then
-	echo "fuzz: $failed of ${#targets[@]} targets FAILED"
+	echo "fuzz: $failed of ${#targets[@]} targets FAILED (binaries and logs kept in $build)"
 	exit 1
 fi
+rm -rf "$build"
 echo "fuzz: ${#targets[@]} targets, $total executions, no crash"
 exit 0
