@@ -36,17 +36,6 @@ COMMENT ON COLUMN @extschema@.data_driven_channels.conversions IS 'Of those, the
 COMMENT ON COLUMN @extschema@.data_driven_channels.effect IS 'Removal effect (markov) or Shapley value summed over converting journeys (shapley).';
 COMMENT ON COLUMN @extschema@.data_driven_channels.share IS 'The channel''s normalized share.';
 
-CREATE VIEW @extschema@.fit_journeys WITH (security_invoker = true) AS
-SELECT j.account_id, j.opportunity_id, j.journey, j.status = 'won' AS converted
-FROM @extschema@.journey_cache j WHERE j.status IN ('won', 'lost')
-UNION ALL
-SELECT a.account_id, NULL, a.journey, false FROM @extschema@.account_journey_cache a;
-COMMENT ON VIEW @extschema@.fit_journeys IS 'The journeys the data-driven models are fitted over: won opportunities (converted), lost ones and accounts without an opportunity (not converted); open opportunities are left out.';
-COMMENT ON COLUMN @extschema@.fit_journeys.account_id IS 'Account.';
-COMMENT ON COLUMN @extschema@.fit_journeys.opportunity_id IS 'Opportunity (NULL for an account without one).';
-COMMENT ON COLUMN @extschema@.fit_journeys.journey IS 'The journey.';
-COMMENT ON COLUMN @extschema@.fit_journeys.converted IS 'Whether it converted (won).';
-
 CREATE FUNCTION @extschema@.refresh_data_driven()
 RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -68,9 +57,15 @@ BEGIN
 		-- fitted_models and the fit aggregate are named after it
 		fit := CASE r.base_model WHEN 'markov' THEN '@extschema@.markov_fit(x.journey, x.converted, $2)'
 								 ELSE '@extschema@.shapley_fit(x.journey, x.converted)' END;
-		EXECUTE format('INSERT INTO @extschema@.fitted_models (model, %I, fitted_at)
-						SELECT $1, %s, pg_catalog.now() FROM @extschema@.fit_journeys x',
-					   r.base_model, fit)
+		-- converting: won; not converting: lost, and accounts without an opportunity
+		EXECUTE format($q$
+			INSERT INTO @extschema@.fitted_models (model, %I, fitted_at)
+			SELECT $1, %s, pg_catalog.now()
+			FROM (SELECT j.journey, j.status = 'won' AS converted FROM @extschema@.journey_cache j
+				  WHERE j.status IN ('won', 'lost')
+				  UNION ALL
+				  SELECT a.journey, false FROM @extschema@.account_journey_cache a) x$q$,
+			r.base_model, fit)
 			USING r.name, r.k;
 		EXECUTE format($q$
 			INSERT INTO @extschema@.credit_cache
@@ -97,4 +92,4 @@ BEGIN
 	END LOOP;
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh_data_driven() IS
-'Fits every enabled data-driven model over attrib.fit_journeys and stores every opportunity''s credits (won, open and lost) under it. Called by attrib.refresh() and attrib.refresh_incremental().';
+'Fits every enabled data-driven model over the stored journeys (won: converting; lost and accounts without an opportunity: not; open: left out) and stores every opportunity''s credits (won, open and lost) under it. Called by attrib.refresh() and attrib.refresh_incremental().';
