@@ -1,0 +1,3 @@
+-- Markov order 1: fit and the channel table (removal effects solved exactly).
+SELECT count(*), sum(share) FROM attrib.markov_channels(
+	(SELECT attrib.markov_fit(journey, status = 'won') FROM attrib.journey_cache));
