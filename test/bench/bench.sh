@@ -16,8 +16,11 @@
 #   BENCH_SKIP=a,b      steps to leave out (names as in the table, e.g. plain,attrib_split;
 #                       incremental_check: the comparison of incremental and full refresh)
 #   BENCH_MERGE=DIR     also report the measurements kept (BENCH_KEEP=1) in an earlier work dir
-#   BENCH_NO_BUILD=1    use the installed extension as is (default: make && make install)
-#   BENCH_REF=HEAD      build and install a clean export of that commit instead of the working tree
+#   BENCH_REF=HEAD      build a clean export of that commit instead of the working tree
+#   BENCH_NO_BUILD=1    use the system's installed extension (pinned: the functions point at a
+#                       private copy of attrib.so); by default the extension is built and
+#                       installed into a private copy of the PostgreSQL installation in the
+#                       work dir, so nothing outside it changes and nobody's install disturbs it
 #   BENCH_PERF=0        no perf profile of the attrib step (default: at the largest scale, if perf exists)
 #   BENCH_KEEP=1        keep the work directory (plans, raw measurements, perf data)
 #   BENCH_CONF="a=b;c=d"  postgresql.conf lines replacing the default settings below
