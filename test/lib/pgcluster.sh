@@ -28,6 +28,12 @@
 #   ATTRIB_PG_KEEP=1     pg_stop leaves the directory (logs) in place
 #   ATTRIB_PG_TMPROOT    parent of the cluster directories (default /tmp); it
 #                        must be traversable by postgres and short (socket path)
+#   ATTRIB_PG_PRIVATE    a directory: use (and create on first use) a private
+#                        copy of the PostgreSQL installation there (~50 MB; the
+#                        server finds its share and lib directories relative to
+#                        its binary), so `make install` and the servers started
+#                        here never touch, or see, the system's installation.
+#                        For engineers working side by side on one machine.
 
 if ! declare -p _ATTRIB_PG_DIRS >/dev/null 2>&1; then
 	_ATTRIB_PG_DIRS=()
@@ -69,6 +75,9 @@ _attrib_pg_paths() {
 		cfg=$(command -v pg_config)
 	fi
 	[[ -n $cfg ]] || return 1
+	if [[ -n ${ATTRIB_PG_PRIVATE:-} ]]; then
+		cfg=$(_attrib_pg_private "$cfg") || return 1
+	fi
 	_ATTRIB_PG_CONFIG=$cfg
 	_ATTRIB_PG_BINDIR=$("$cfg" --bindir 2>/dev/null) || return 1
 	export PG_CONFIG=$cfg
@@ -76,6 +85,21 @@ _attrib_pg_paths() {
 	*":$_ATTRIB_PG_BINDIR:"*) ;;
 	*) export PATH="$_ATTRIB_PG_BINDIR:$PATH" ;;
 	esac
+}
+
+# _attrib_pg_private SYSTEM_PG_CONFIG — copy the installation under
+# $ATTRIB_PG_PRIVATE once (readable by postgres) and print the copy's pg_config.
+_attrib_pg_private() {
+	local sys=$1 libroot shareroot priv=$ATTRIB_PG_PRIVATE
+	libroot=$(dirname "$("$sys" --bindir)") || return 1
+	shareroot=$("$sys" --sharedir) || return 1
+	if [[ ! -x $priv$libroot/bin/pg_config ]]; then
+		mkdir -p "$priv$(dirname "$libroot")" "$priv$(dirname "$shareroot")" || return 1
+		cp -a "$libroot" "$priv$libroot" && cp -a "$shareroot" "$priv$shareroot" || return 1
+		chmod -R a+rX "$priv" || return 1
+		_attrib_pg_say "private PostgreSQL installation in $priv"
+	fi
+	printf '%s\n' "$priv$libroot/bin/pg_config"
 }
 
 # Prints the Debian packages still missing, one per line.
