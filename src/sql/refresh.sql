@@ -181,30 +181,39 @@ CREATE TABLE @extschema@.refresh_log (
 	credit_rows pg_catalog.int8 NOT NULL,
 	duration pg_catalog.interval NOT NULL
 );
-COMMENT ON TABLE @extschema@.refresh_log IS 'One row per attrib.refresh(): when, the as-of time used, and how much it stored.';
+COMMENT ON TABLE @extschema@.refresh_log IS 'One row per refresh (attrib.refresh() or attrib.refresh_incremental()): when, the as-of time used, and how much it rebuilt.';
 COMMENT ON COLUMN @extschema@.refresh_log.refreshed_at IS 'Transaction time of the refresh.';
 COMMENT ON COLUMN @extschema@.refresh_log.as_of IS 'As-of time of open opportunities.';
-COMMENT ON COLUMN @extschema@.refresh_log.opportunities IS 'Journeys stored.';
-COMMENT ON COLUMN @extschema@.refresh_log.credit_rows IS 'Credit rows stored.';
+COMMENT ON COLUMN @extschema@.refresh_log.opportunities IS 'Journeys it rebuilt: every opportunity''s for a full refresh, those of the changed accounts for an incremental one.';
+COMMENT ON COLUMN @extschema@.refresh_log.credit_rows IS 'Credit rows it wrote: every row of attrib.credit_cache for a full refresh; for an incremental one, those of the rebuilt accounts (every rule-based one when the model registry changed) and every data-driven model''s.';
 COMMENT ON COLUMN @extschema@.refresh_log.duration IS 'Wall-clock time the refresh took.';
 
 -- ------------------------------------------------------------------
 -- Refresh
 -- ------------------------------------------------------------------
 
+-- Every statement below is restricted to the accounts by
+-- "accounts IS NULL OR x.account_id = ANY (accounts)".  The function is planned
+-- with its arguments' values (plan_cache_mode = force_custom_plan), so that
+-- folds to nothing for a full refresh and to an index condition on account_id
+-- for an incremental one: the work stays proportional to the accounts rebuilt.
+-- (A generic plan would read every row of every table for a few accounts.)
+-- The contact scope selects one branch of each UNION ALL by a constant
+-- condition, so each branch is a plain join (never an OR with a subquery,
+-- which PostgreSQL cannot turn into a join).
 CREATE FUNCTION @extschema@.refresh_scope(accounts pg_catalog.text[], journeys pg_catalog.bool,
-	t_as_of pg_catalog.timestamptz)
-RETURNS pg_catalog.int8
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+	t_as_of pg_catalog.timestamptz, OUT n_journeys pg_catalog.int8, OUT n_credits pg_catalog.int8)
+RETURNS record
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
 	s record;
 	bad record;
-	n_opps pg_catalog.int8 := 0;
 BEGIN
+	n_journeys := 0;
 	SELECT * INTO s FROM @extschema@.effective_settings;
 	IF journeys THEN
 	DELETE FROM @extschema@.journey_cache j
-	WHERE accounts IS NULL OR j.account_id IN (SELECT pg_catalog.unnest(accounts));
+	WHERE accounts IS NULL OR j.account_id = ANY (accounts);
 	INSERT INTO @extschema@.journey_cache
 	WITH opp AS (
 		SELECT o.account_id, o.opportunity_id, o.amount, o.currency, o.created_at, o.closed_at,
@@ -213,7 +222,7 @@ BEGIN
 					ELSE o.created_at - pg_catalog.date_part('epoch', s.lookback) * interval '1 second' END AS window_start,
 			   coalesce(o.closed_at, t_as_of) AS window_end
 		FROM @extschema@.src_opportunities o
-		WHERE accounts IS NULL OR o.account_id IN (SELECT pg_catalog.unnest(accounts))
+		WHERE accounts IS NULL OR o.account_id = ANY (accounts)
 	),
 	scope AS (			-- in-scope contacts of each opportunity
 		SELECT o.account_id, o.opportunity_id, c.contact_id
@@ -221,21 +230,27 @@ BEGIN
 		WHERE s.contact_scope = 'account'
 		UNION
 		SELECT r.account_id, r.opportunity_id, r.contact_id
-		FROM @extschema@.src_opportunity_contact_roles r
+		FROM opp o JOIN @extschema@.src_opportunity_contact_roles r
+			ON r.account_id = o.account_id AND r.opportunity_id = o.opportunity_id
 		WHERE s.contact_scope = 'contact_roles' OR (s.contact_scope = 'primary_contact' AND r.is_primary)
 	),
-	jt AS (
-		SELECT o.account_id, o.opportunity_id,
-			   @extschema@.journey_agg(t.touch_id, t.occurred_at, t.channel) AS journey
-		FROM opp o
-		JOIN @extschema@.src_touches t ON t.account_id = o.account_id
-		WHERE t.occurred_at <= o.window_end
-		  AND (o.window_start IS NULL OR t.occurred_at >= o.window_start)
-		  AND (s.contact_scope = 'account'
-			   OR EXISTS (SELECT 1 FROM scope sc
-						  WHERE sc.account_id = o.account_id AND sc.opportunity_id = o.opportunity_id
-							AND sc.contact_id = t.contact_id))
-		GROUP BY o.account_id, o.opportunity_id
+	jt AS (				-- the journey: touches in the window (account scope: all of the account's)
+		SELECT x.account_id, x.opportunity_id,
+			   @extschema@.journey_agg(x.touch_id, x.occurred_at, x.channel) AS journey
+		FROM (SELECT o.account_id, o.opportunity_id, o.window_start, o.window_end,
+					 t.touch_id, t.occurred_at, t.channel
+			  FROM opp o JOIN @extschema@.src_touches t ON t.account_id = o.account_id
+			  WHERE s.contact_scope = 'account'
+			  UNION ALL
+			  SELECT o.account_id, o.opportunity_id, o.window_start, o.window_end,
+					 t.touch_id, t.occurred_at, t.channel
+			  FROM opp o
+			  JOIN scope sc ON sc.account_id = o.account_id AND sc.opportunity_id = o.opportunity_id
+			  JOIN @extschema@.src_touches t ON t.account_id = sc.account_id AND t.contact_id = sc.contact_id
+			  WHERE s.contact_scope <> 'account') x
+		WHERE x.occurred_at <= x.window_end
+		  AND (x.window_start IS NULL OR x.occurred_at >= x.window_start)
+		GROUP BY x.account_id, x.opportunity_id
 	),
 	lead AS (
 		SELECT sc.account_id, sc.opportunity_id, min(c.lead_created_at) AS lead_created_at
@@ -243,14 +258,16 @@ BEGIN
 			ON c.account_id = sc.account_id AND c.contact_id = sc.contact_id
 		GROUP BY sc.account_id, sc.opportunity_id
 	),
-	stage_first AS (
-		SELECT o.account_id, o.opportunity_id, e.stage, min(e.occurred_at) AS entered_at
-		FROM opp o JOIN @extschema@.src_stage_events e ON e.account_id = o.account_id
-		WHERE e.opportunity_id = o.opportunity_id
-		   OR EXISTS (SELECT 1 FROM scope sc
-					  WHERE sc.account_id = o.account_id AND sc.opportunity_id = o.opportunity_id
-						AND sc.contact_id = e.contact_id)
-		GROUP BY o.account_id, o.opportunity_id, e.stage
+	stage_first AS (	-- first event of each stage: the opportunity's, or an in-scope contact's
+		SELECT x.account_id, x.opportunity_id, x.stage, min(x.occurred_at) AS entered_at
+		FROM (SELECT o.account_id, o.opportunity_id, e.stage, e.occurred_at
+			  FROM opp o JOIN @extschema@.src_stage_events e
+				ON e.account_id = o.account_id AND e.opportunity_id = o.opportunity_id
+			  UNION ALL
+			  SELECT sc.account_id, sc.opportunity_id, e.stage, e.occurred_at
+			  FROM scope sc JOIN @extschema@.src_stage_events e
+				ON e.account_id = sc.account_id AND e.contact_id = sc.contact_id) x
+		GROUP BY x.account_id, x.opportunity_id, x.stage
 	),
 	stages AS (
 		SELECT account_id, opportunity_id, array_agg(stage ORDER BY stage) AS names,
@@ -276,15 +293,16 @@ BEGIN
 	FROM rated o
 	LEFT JOIN jt ON jt.account_id = o.account_id AND jt.opportunity_id = o.opportunity_id
 	LEFT JOIN lead l ON l.account_id = o.account_id AND l.opportunity_id = o.opportunity_id
-	LEFT JOIN stages st ON st.account_id = o.account_id AND st.opportunity_id = o.opportunity_id;
-	GET DIAGNOSTICS n_opps = ROW_COUNT;
+	LEFT JOIN stages st ON st.account_id = o.account_id AND st.opportunity_id = o.opportunity_id
+	ORDER BY o.account_id, o.opportunity_id;		-- stored in key order (see the credits below)
+	GET DIAGNOSTICS n_journeys = ROW_COUNT;
 
 	DELETE FROM @extschema@.account_journey_cache a
-	WHERE accounts IS NULL OR a.account_id IN (SELECT pg_catalog.unnest(accounts));
+	WHERE accounts IS NULL OR a.account_id = ANY (accounts);
 	INSERT INTO @extschema@.account_journey_cache
 	SELECT t.account_id, @extschema@.journey_agg(t.touch_id, t.occurred_at, t.channel)
 	FROM @extschema@.src_touches t
-	WHERE (accounts IS NULL OR t.account_id IN (SELECT pg_catalog.unnest(accounts)))
+	WHERE (accounts IS NULL OR t.account_id = ANY (accounts))
 	  AND NOT EXISTS (SELECT 1 FROM @extschema@.src_opportunities o WHERE o.account_id = t.account_id)
 	  AND t.occurred_at <= t_as_of
 	  AND (s.lookback IS NULL
@@ -292,7 +310,8 @@ BEGIN
 	GROUP BY t.account_id;
 
 	SELECT j.account_id, j.opportunity_id, j.currency, j.created_at, j.closed_at, j.status INTO bad
-	FROM @extschema@.journey_cache j WHERE j.amount_reporting = 'NaN' LIMIT 1;
+	FROM @extschema@.journey_cache j
+	WHERE j.amount_reporting = 'NaN' AND (accounts IS NULL OR j.account_id = ANY (accounts)) LIMIT 1;
 	IF FOUND THEN
 		RAISE EXCEPTION 'no exchange rate from % to % on %', bad.currency, s.reporting_currency,
 			pg_catalog.to_char(CASE WHEN bad.status = 'open' THEN bad.created_at ELSE bad.closed_at END AT TIME ZONE 'UTC', 'YYYY-MM-DD')
@@ -302,39 +321,43 @@ BEGIN
 	END IF;
 	END IF;
 
+	-- (a full refresh deletes row by row, not TRUNCATE: readers must keep the old rows)
 	DELETE FROM @extschema@.credit_cache c
-	WHERE accounts IS NULL OR c.account_id IN (SELECT pg_catalog.unnest(accounts));
+	WHERE accounts IS NULL OR c.account_id = ANY (accounts);
+	-- Every enabled rule-based model's credits, journey by journey in key order, so
+	-- the primary key is filled in order.  An additive model that credits no touch
+	-- of a journey books its amount unattributed (touch_index 0), so totals keep
+	-- every cent: the full join adds a row for each additive model credit_split
+	-- returned nothing for.
 	INSERT INTO @extschema@.credit_cache
 	WITH r AS (
 		SELECT pg_catalog.array_agg(m.name ORDER BY m.name) AS names,
 			   pg_catalog.array_agg(m.base_model ORDER BY m.name) AS models,
 			   pg_catalog.array_agg(pg_catalog.jsonb_build_object('direct_channels', s.direct_channels || coalesce(
 					(SELECT pg_catalog.array_agg(ch.channel) FROM @extschema@.src_channels ch WHERE ch.is_direct), '{}'))
-				   || m.options ORDER BY m.name) AS options
+				   || m.options ORDER BY m.name) AS options,
+			   pg_catalog.array_agg(m.name ORDER BY m.name) FILTER (WHERE m.additive) AS additive
 		FROM @extschema@.model_registry m WHERE m.enabled AND NOT m.data_driven
 	)
 	SELECT j.account_id, j.opportunity_id, c.model, c.touch_index, c.touch_id, c.weight,
 		   c.credit, c.credit_reporting
 	FROM @extschema@.journey_cache j
-	CROSS JOIN r
-	CROSS JOIN LATERAL @extschema@.credit_split(j.journey, r.names, r.models, r.options,
-		j.amount, @extschema@.currency_scale(j.currency),
-		j.amount_reporting, @extschema@.currency_scale(s.reporting_currency)) c
-	WHERE r.names IS NOT NULL
-	  AND (accounts IS NULL OR j.account_id IN (SELECT pg_catalog.unnest(accounts)));
-	-- what no touch could take is booked unattributed, so totals keep every cent
-	INSERT INTO @extschema@.credit_cache
-	SELECT j.account_id, j.opportunity_id, r.name, 0, NULL, 1, j.amount, j.amount_reporting
-	FROM @extschema@.journey_cache j
-	CROSS JOIN (SELECT * FROM @extschema@.model_registry WHERE enabled AND additive AND NOT data_driven) r
-	WHERE (accounts IS NULL OR j.account_id IN (SELECT pg_catalog.unnest(accounts)))
-	  AND NOT EXISTS (SELECT 1 FROM @extschema@.credit_cache c
-					  WHERE c.account_id = j.account_id AND c.opportunity_id = j.opportunity_id
-						AND c.model = r.name);
-	RETURN n_opps;
+	CROSS JOIN LATERAL (
+		SELECT coalesce(k.model, u.name) AS model, coalesce(k.touch_index, 0) AS touch_index,
+			   k.touch_id, coalesce(k.weight, 1) AS weight, coalesce(k.credit, j.amount) AS credit,
+			   coalesce(k.credit_reporting, j.amount_reporting) AS credit_reporting
+		FROM @extschema@.credit_split(j.journey, (SELECT r.names FROM r), (SELECT r.models FROM r),
+				(SELECT r.options FROM r), j.amount, @extschema@.currency_scale(j.currency),
+				j.amount_reporting, @extschema@.currency_scale(s.reporting_currency)) k
+		FULL JOIN pg_catalog.unnest((SELECT r.additive FROM r)) u(name) ON u.name = k.model
+	) c
+	WHERE (SELECT r.names FROM r) IS NOT NULL
+	  AND (accounts IS NULL OR j.account_id = ANY (accounts))
+	ORDER BY j.account_id, j.opportunity_id;
+	GET DIAGNOSTICS n_credits = ROW_COUNT;
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh_scope(pg_catalog.text[], pg_catalog.bool, pg_catalog.timestamptz) IS
-'The work of a refresh for some accounts (NULL: all): rebuild their journeys from the sources (when journeys is true) and their credits from the stored journeys. Called by attrib.refresh() and attrib.refresh_incremental(); returns the journeys rebuilt.';
+'The work of a refresh for some accounts (NULL: all): rebuild their journeys from the sources (when journeys is true) and their credits from the stored journeys. Called by attrib.refresh() and attrib.refresh_incremental(); returns the journeys rebuilt and the credit rows written.';
 
 -- ------------------------------------------------------------------
 -- Change tracking for incremental refresh.  Statement-level triggers on
@@ -452,19 +475,18 @@ CREATE TRIGGER track_stale AFTER TRUNCATE ON @extschema@.stage_events
 -- ------------------------------------------------------------------
 
 CREATE FUNCTION @extschema@.refresh_log_row(started pg_catalog.timestamptz, t_as_of pg_catalog.timestamptz,
-	n_opps pg_catalog.int8)
+	n_opps pg_catalog.int8, n_credits pg_catalog.int8)
 RETURNS @extschema@.refresh_log
 LANGUAGE sql SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	INSERT INTO @extschema@.refresh_log
-	VALUES (pg_catalog.now(), t_as_of, n_opps, (SELECT count(*) FROM @extschema@.credit_cache),
-			pg_catalog.clock_timestamp() - started)
+	VALUES (pg_catalog.now(), t_as_of, n_opps, n_credits, pg_catalog.clock_timestamp() - started)
 	ON CONFLICT (refreshed_at) DO UPDATE
 		SET as_of = EXCLUDED.as_of, opportunities = EXCLUDED.opportunities,
 			credit_rows = EXCLUDED.credit_rows, duration = EXCLUDED.duration
 	RETURNING *;
 END;
-COMMENT ON FUNCTION @extschema@.refresh_log_row(pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.int8) IS
+COMMENT ON FUNCTION @extschema@.refresh_log_row(pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.int8, pg_catalog.int8) IS
 'Records a refresh in attrib.refresh_log and returns the row.';
 
 -- begin a refresh: one at a time (readers are never blocked), mapped sources re-applied
@@ -489,13 +511,13 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	started pg_catalog.timestamptz := pg_catalog.clock_timestamp();
 	t_as_of pg_catalog.timestamptz := @extschema@.refresh_begin();
-	n pg_catalog.int8;
+	r record;
 BEGIN
 	DELETE FROM @extschema@.refresh_queue;
 	DELETE FROM @extschema@.refresh_state;
-	n := @extschema@.refresh_scope(NULL, true, t_as_of);
-	PERFORM @extschema@.refresh_data_driven();
-	RETURN @extschema@.refresh_log_row(started, t_as_of, n);
+	r := @extschema@.refresh_scope(NULL, true, t_as_of);
+	RETURN @extschema@.refresh_log_row(started, t_as_of, r.n_journeys,
+		r.n_credits + @extschema@.refresh_data_driven());
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh() IS
 'Rebuilds every opportunity''s journey and every enabled model''s credits from the sources, in the caller''s transaction: readers see the old results until commit and are never blocked; refreshes run one at a time.';
@@ -507,31 +529,36 @@ DECLARE
 	started pg_catalog.timestamptz := pg_catalog.clock_timestamp();
 	t_as_of pg_catalog.timestamptz := @extschema@.refresh_begin();
 	st record;
+	r record;
 	changed pg_catalog.text[];
 	n pg_catalog.int8 := 0;
+	n_credits pg_catalog.int8 := 0;
 BEGIN
 	DELETE FROM @extschema@.refresh_state RETURNING * INTO st;
 	IF coalesce(st.journeys_stale, false) THEN
 		DELETE FROM @extschema@.refresh_queue;
-		n := @extschema@.refresh_scope(NULL, true, t_as_of);
-		PERFORM @extschema@.refresh_data_driven();
-		RETURN @extschema@.refresh_log_row(started, t_as_of, n);
+		r := @extschema@.refresh_scope(NULL, true, t_as_of);
+		RETURN @extschema@.refresh_log_row(started, t_as_of, r.n_journeys,
+			r.n_credits + @extschema@.refresh_data_driven());
 	END IF;
 	-- the queued accounts, taken out of the queue: a write after this point
 	-- queues its account again for the next refresh
 	WITH taken AS (DELETE FROM @extschema@.refresh_queue RETURNING account_id)
 	SELECT pg_catalog.array_agg(account_id) INTO changed FROM taken;
 	IF changed IS NOT NULL THEN
-		n := @extschema@.refresh_scope(changed, true, t_as_of);
+		r := @extschema@.refresh_scope(changed, true, t_as_of);
+		n := r.n_journeys;
+		n_credits := r.n_credits;
 	END IF;
 	IF coalesce(st.credits_stale, false) THEN
-		PERFORM @extschema@.refresh_scope(NULL, false, t_as_of);
+		r := @extschema@.refresh_scope(NULL, false, t_as_of);
+		n_credits := r.n_credits;		-- every rule-based credit, rewritten
 	END IF;
 	-- data-driven models are fitted over every journey: any change refits them
 	IF changed IS NOT NULL OR coalesce(st.credits_stale, false) THEN
-		PERFORM @extschema@.refresh_data_driven();
+		n_credits := n_credits + @extschema@.refresh_data_driven();
 	END IF;
-	RETURN @extschema@.refresh_log_row(started, t_as_of, n);
+	RETURN @extschema@.refresh_log_row(started, t_as_of, n, n_credits);
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh_incremental() IS
 'Rebuilds only what changed since the last refresh: the journeys and credits of the accounts whose CRM rows changed, every credit when the model registry changed, everything when settings, rates or channels changed. The data-driven models are refitted over every stored journey whenever anything changed. Results equal a full refresh (open opportunities of untouched accounts keep the as-of time of their last rebuild).';

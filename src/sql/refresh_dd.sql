@@ -37,17 +37,29 @@ COMMENT ON COLUMN @extschema@.data_driven_channels.effect IS 'Removal effect (ma
 COMMENT ON COLUMN @extschema@.data_driven_channels.share IS 'The channel''s normalized share.';
 
 CREATE FUNCTION @extschema@.refresh_data_driven()
-RETURNS void
+RETURNS pg_catalog.int8
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r record;
 	s record;
 	fit pg_catalog.text;
+	stale pg_catalog.text[];
+	n pg_catalog.int8;
+	n_credits pg_catalog.int8 := 0;
 BEGIN
 	SELECT * INTO s FROM @extschema@.effective_settings;
+	-- The credit rows of data-driven models are replaced.  Only the models this
+	-- function fitted last time (fitted_models) can have any, and the enabled ones
+	-- will: with none of either (the default), credit_cache is not read at all.
+	-- (A model that stopped or started being data-driven changed the registry,
+	-- and the refresh that follows rewrote every credit first.)
+	stale := ARRAY(SELECT m.name FROM @extschema@.model_registry m
+				   WHERE m.data_driven
+					 AND (m.enabled OR m.name IN (SELECT f.model FROM @extschema@.fitted_models f)));
 	DELETE FROM @extschema@.fitted_models;
-	DELETE FROM @extschema@.credit_cache c
-	WHERE c.model IN (SELECT m.name FROM @extschema@.model_registry m WHERE m.data_driven);
+	IF pg_catalog.cardinality(stale) > 0 THEN
+		DELETE FROM @extschema@.credit_cache c WHERE c.model = ANY (stale);
+	END IF;
 	FOR r IN SELECT m.name, m.base_model, m.options - 'order' AS options,
 					coalesce((m.options ->> 'order')::pg_catalog.int4, 1) AS k
 			 FROM @extschema@.model_registry m
@@ -82,6 +94,8 @@ BEGIN
 					ON b.touch_index = a.touch_index
 				WHERE a.weight > 0) c$q$, r.base_model)
 			USING r.name, r.options, s.reporting_currency;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		n_credits := n_credits + n;
 		-- what no touch could take is booked unattributed, so totals keep every cent
 		INSERT INTO @extschema@.credit_cache
 		SELECT j.account_id, j.opportunity_id, r.name, 0, NULL, 1, j.amount, j.amount_reporting
@@ -89,7 +103,10 @@ BEGIN
 		WHERE NOT EXISTS (SELECT 1 FROM @extschema@.credit_cache c
 						  WHERE c.account_id = j.account_id AND c.opportunity_id = j.opportunity_id
 							AND c.model = r.name);
+		GET DIAGNOSTICS n = ROW_COUNT;
+		n_credits := n_credits + n;
 	END LOOP;
+	RETURN n_credits;
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh_data_driven() IS
-'Fits every enabled data-driven model over the stored journeys (won: converting; lost and accounts without an opportunity: not; open: left out) and stores every opportunity''s credits (won, open and lost) under it. Called by attrib.refresh() and attrib.refresh_incremental().';
+'Fits every enabled data-driven model over the stored journeys (won: converting; lost and accounts without an opportunity: not; open: left out) and stores every opportunity''s credits (won, open and lost) under it; returns the credit rows written. Called by attrib.refresh() and attrib.refresh_incremental().';
