@@ -47,7 +47,7 @@ extern void attrib_amount_arg(attrib_env *e, FunctionCallInfo fcinfo, int argno,
 							  int scale_arg, at_amount *out);
 extern void attrib_emit_credits(FunctionCallInfo fcinfo, attrib_env *e,
 								const at_journey *j, const double *weight,
-								const uint32 *pos, uint32 credited, bool additive,
-								const at_amount *amount);
+								const uint64 *q, const uint32 *pos, uint32 credited,
+								bool additive, const at_amount *amount);
 
 #endif

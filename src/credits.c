@@ -126,8 +126,8 @@ model_options(attrib_env *e, FunctionCallInfo fcinfo, int model_arg, int opt_arg
  */
 void
 attrib_emit_credits(FunctionCallInfo fcinfo, attrib_env *e, const at_journey *j,
-					const double *weight, const uint32 *pos, uint32 credited,
-					bool additive, const at_amount *amount)
+					const double *weight, const uint64 *q, const uint32 *pos,
+					uint32 credited, bool additive, const at_amount *amount)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	at_amount  *credit = palloc0(sizeof(at_amount) * Max(j->ntouches, 1));
@@ -138,6 +138,8 @@ attrib_emit_credits(FunctionCallInfo fcinfo, attrib_env *e, const at_journey *j,
 		for (uint32 i = 0; i < j->ntouches; i++)
 			credit[i].scale = amount->scale;
 	}
+	else if (additive && q != NULL)
+		AT_CHECK(e, at_amount_split_exact(&e->env, amount, q, j->ntouches, credit));
 	else if (additive)
 		AT_CHECK(e, at_amount_split(&e->env, amount, weight, j->ntouches, credit));
 	else
@@ -183,6 +185,8 @@ attrib_credits(PG_FUNCTION_ARGS)
 	at_options	opt;
 	at_amount	amount;
 	double	   *weight;
+	uint64	   *q;
+	bool		exact;
 	uint32	   *pos;
 	uint32		credited;
 
@@ -195,9 +199,10 @@ attrib_credits(PG_FUNCTION_ARGS)
 	attrib_journey_get(&e, PG_GETARG_DATUM(0), &j);
 
 	weight = palloc(sizeof(double) * Max(j.ntouches, 1));
+	q = palloc(sizeof(uint64) * Max(j.ntouches, 1));
 	pos = palloc(sizeof(uint32) * Max(j.ntouches, 1));
-	AT_CHECK(&e, at_weights(&e.env, &j, &opt, weight, pos, &credited));
-	attrib_emit_credits(fcinfo, &e, &j, weight, pos, credited,
+	AT_CHECK(&e, at_weights_exact(&e.env, &j, &opt, weight, q, &exact, pos, &credited));
+	attrib_emit_credits(fcinfo, &e, &j, weight, exact ? q : NULL, pos, credited,
 						at_model_catalog(opt.model)->additive &&
 						!(opt.model == AT_M_TIME_DECAY && !opt.normalize),
 						&amount);
@@ -419,6 +424,8 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 	at_amount	amount[2];
 	at_amount  *credit[2];
 	double	   *weight;
+	uint64	   *q;
+	bool		exact;
 	uint32	   *pos;
 	uint32		credited;
 	MemoryContext rowcxt;
@@ -432,6 +439,7 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	attrib_journey_get(&e, PG_GETARG_DATUM(0), &j);
 	weight = palloc(sizeof(double) * Max(j.ntouches, 1));
+	q = palloc(sizeof(uint64) * Max(j.ntouches, 1));
 	pos = palloc(sizeof(uint32) * Max(j.ntouches, 1));
 	credit[0] = palloc(sizeof(at_amount) * Max(j.ntouches, 1));
 	credit[1] = palloc(sizeof(at_amount) * Max(j.ntouches, 1));
@@ -440,13 +448,16 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 
 	for (int m = 0; m < ms->n; m++)
 	{
-		AT_CHECK(&e, at_weights(&e.env, &j, &ms->opt[m], weight, pos, &credited));
+		AT_CHECK(&e, at_weights_exact(&e.env, &j, &ms->opt[m], weight, q, &exact, pos,
+									  &credited));
 		if (credited == 0)
 			continue;			/* nothing creditable: the caller books it unattributed */
 		for (int k = 0; k < 2; k++)
 		{
 			memset(credit[k], 0, sizeof(at_amount) * j.ntouches);
-			if (ms->additive[m])
+			if (ms->additive[m] && exact)
+				AT_CHECK(&e, at_amount_split_exact(&e.env, &amount[k], q, j.ntouches, credit[k]));
+			else if (ms->additive[m])
 				AT_CHECK(&e, at_amount_split(&e.env, &amount[k], weight, j.ntouches, credit[k]));
 			else
 				for (uint32 i = 0; i < j.ntouches; i++)

@@ -246,6 +246,6 @@ attrib_shapley_credits(PG_FUNCTION_ARGS)
 	pos = palloc(sizeof(uint32) * Max(j.ntouches, 1));
 	AT_CHECK(&e, at_shapley_touch_weights(&e.env, &model->shapley, &j, &opt, weight, pos,
 										  &credited));
-	attrib_emit_credits(fcinfo, &e, &j, weight, pos, credited, true, &amount);
+	attrib_emit_credits(fcinfo, &e, &j, weight, NULL, pos, credited, true, &amount);
 	return (Datum) 0;
 }
