@@ -487,15 +487,34 @@ RETURNS pg_catalog.timestamptz
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	m record;
+	rel pg_catalog.regclass;
 BEGIN
 	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('attrib.refresh'));
+	-- Re-apply a mapping only where it is not in force: after a restore the
+	-- src_* view reads attrib's own table again, and a column attrib knows may
+	-- have been added to the mapped relation since.  Re-creating a view that is
+	-- in force would take an ACCESS EXCLUSIVE lock on it until the refresh
+	-- commits, blocking every reader of the reports for the whole refresh.
 	FOR m IN SELECT * FROM @extschema@.source_map LOOP
-		PERFORM @extschema@.map_source(m.entity, m.relation::pg_catalog.regclass);
+		rel := m.relation::pg_catalog.regclass;
+		IF EXISTS (
+			SELECT 1 FROM pg_attribute a
+			WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+			  AND EXISTS (SELECT 1 FROM pg_attribute b
+						  WHERE b.attrelid = format('@extschema@.%I', m.entity)::pg_catalog.regclass
+							AND b.attname = a.attname AND b.attnum > 0 AND NOT b.attisdropped)
+			  AND NOT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_rewrite w ON w.oid = d.objid
+							  WHERE d.classid = 'pg_rewrite'::pg_catalog.regclass
+								AND w.ev_class = format('@extschema@.%I', 'src_' || m.entity)::pg_catalog.regclass
+								AND d.refclassid = 'pg_class'::pg_catalog.regclass
+								AND d.refobjid = rel AND d.refobjsubid = a.attnum)) THEN
+			PERFORM @extschema@.map_source(m.entity, rel);
+		END IF;
 	END LOOP;
 	RETURN coalesce((SELECT s.as_of FROM @extschema@.effective_settings s), pg_catalog.now());
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh_begin() IS
-'Starts a refresh: takes the refresh lock (refreshes run one at a time; readers are never blocked), re-applies mapped sources, and returns the as-of time to use.';
+'Starts a refresh: takes the refresh lock (refreshes run one at a time; readers are never blocked), re-applies mapped sources that are not in force (e.g. after a restore), and returns the as-of time to use.';
 
 CREATE FUNCTION @extschema@.refresh()
 RETURNS @extschema@.refresh_log
