@@ -19,6 +19,10 @@ SQL_PARTS    = src/sql/guard.sql src/sql/engine.sql src/sql/crm.sql src/sql/refr
 EXTRA_CLEAN  = attrib--$(EXTVERSION).sql
 
 REGRESS      = setup models money journey_io bad_input bad_input_matrix parallel markov shapley reports lifecycle incremental sources
+# Isolation specs (specs/*.spec, expected/*.out; pg_isolation_regress writes to
+# output_iso/): refresh racing CRM writes, settings changes and another refresh.
+# make installcheck runs them after REGRESS; alone: make installcheck REGRESS=
+ISOLATION    = refresh_crm refresh_settings refresh_refresh
 
 PG_CONFIG   ?= pg_config
 PGXS        := $(shell $(PG_CONFIG) --pgxs)
