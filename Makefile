@@ -39,10 +39,14 @@ all: attrib--$(EXTVERSION).sql
 attrib--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@
 
-.PHONY: unit test demo
+.PHONY: unit test demo bench
 unit:
 	bash test/unit/run.sh
 test:
 	bash test/run.sh
 demo:
 	bash test/demo.sh
+# the benchmark (issue 5): `make bench` runs scales 10 120 1230 (10^5..10^7
+# touches, hours); `make bench BENCH_SCALES="10 120"` chooses them
+bench:
+	bash test/bench/bench.sh $(BENCH_SCALES)
