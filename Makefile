@@ -34,6 +34,8 @@ include $(PGXS)
 # The core is plain C11 and keeps C99-style declarations; the glue follows
 # PostgreSQL's C dialect.
 $(CORE_OBJS): override CPPFLAGS += -std=c11 -Wno-declaration-after-statement
+# PGXS tracks no header dependencies: every object depends on every header
+$(OBJS): $(wildcard src/*.h src/core/*.h)
 
 all: attrib--$(EXTVERSION).sql
 attrib--$(EXTVERSION).sql: $(SQL_PARTS)

@@ -38,7 +38,7 @@ typedef enum at_status
 	AT_ECANCELED				/* the interrupt hook asked us to stop */
 } at_status;
 
-#define AT_MSG_LEN 256
+#define AT_MSG_LEN 512
 
 /* Filled by a failing core function; the glue turns it into ereport(ERROR). */
 typedef struct at_error
