@@ -273,7 +273,7 @@ half_life_option(at_env *env, const at_json *v, double *out_us)
 
 	if (!isfinite(days) || days <= 0 || days > 1e9)
 	{
-		at_fail(env, AT_EBAD_OPTION, "half_life must be a positive number of days");
+		at_fail(env, AT_EBAD_OPTION, "half_life must be a positive number of days, at most 1e9");
 		at_detail(env, "half_life is %g days.", days);
 		return at_hint(env, "For example {\"half_life\": 7} or {\"half_life\": \"36 hours\"}.");
 	}
