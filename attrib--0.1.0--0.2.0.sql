@@ -14,3 +14,16 @@
 -- only if src/sql puts them there too (column order is compared).
 
 \echo Use "ALTER EXTENSION attrib UPDATE TO '0.2.0'" to load this file. \quit
+
+-- days_between: exact over the whole timestamp range.  0.1.0 computed
+-- to_at - from_at, which PostgreSQL 15 does not check for overflow, so instants
+-- more than ~292,000 years apart gave a wrapped, negative number of days.  Now
+-- each instant is measured from PostgreSQL's own epoch (2000-01-01 UTC, where the
+-- stored value is 0), so neither subtraction can overflow.
+CREATE OR REPLACE FUNCTION @extschema@.days_between(from_at pg_catalog.timestamptz, to_at pg_catalog.timestamptz)
+RETURNS pg_catalog.numeric
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN pg_catalog.round((EXTRACT(epoch FROM to_at - '2000-01-01 00:00:00+00'::pg_catalog.timestamptz)
+	- EXTRACT(epoch FROM from_at - '2000-01-01 00:00:00+00'::pg_catalog.timestamptz)) / 86400, 2);
+COMMENT ON FUNCTION @extschema@.days_between(pg_catalog.timestamptz, pg_catalog.timestamptz) IS
+'Elapsed time from from_at to to_at in days of 24 hours (independent of the time zone and of daylight saving), rounded to 2 decimals; negative when to_at is earlier; NULL when either is NULL. Exact over the whole timestamp range.';
