@@ -1,8 +1,12 @@
 # attrib — B2B revenue attribution inside PostgreSQL (PGXS build)
 EXTENSION    = attrib
-EXTVERSION   = 0.1.0
+EXTVERSION   = 0.2.0
 MODULE_big   = attrib
-DATA         = attrib--$(EXTVERSION).sql
+# Released install scripts are frozen: tracked, never edited again (test/t_upgrade.sh
+# checks their sha256).  Each release after the first ships a hand-written delta from
+# the one before; the install script of EXTVERSION is assembled from src/sql/.
+DATA         = attrib--0.1.0.sql attrib--0.1.0--0.2.0.sql
+DATA_built   = attrib--$(EXTVERSION).sql
 PGFILEDESC   = "attrib - multi-touch revenue attribution"
 
 CORE_OBJS    = src/core/env.o src/core/json.o src/core/journey.o src/core/models.o \
@@ -12,11 +16,12 @@ GLUE_OBJS    = src/attrib.o src/journey_type.o src/journey_agg.o src/credits.o \
                src/dd_object.o src/markov_glue.o src/shapley_glue.o
 OBJS         = $(CORE_OBJS) $(GLUE_OBJS)
 
-# The install script is assembled from src/sql/ in this order; the guard comes first.
+# The install script of EXTVERSION is assembled from src/sql/ in this order; the guard
+# comes first.  Every change to these parts needs its statement in the upgrade script
+# attrib--0.1.0--$(EXTVERSION).sql too (test/t_upgrade.sh shows what differs).
 SQL_PARTS    = src/sql/guard.sql src/sql/engine.sql src/sql/crm.sql src/sql/refresh.sql \
                src/sql/reports.sql src/sql/lifecycle.sql src/sql/datadriven.sql \
                src/sql/refresh_dd.sql
-EXTRA_CLEAN  = attrib--$(EXTVERSION).sql
 
 REGRESS      = setup models money journey_io bad_input bad_input_matrix parallel markov shapley reports lifecycle incremental sources
 # Isolation specs (specs/*.spec, expected/*.out; pg_isolation_regress writes to
@@ -37,7 +42,6 @@ $(CORE_OBJS): override CPPFLAGS += -std=c11 -Wno-declaration-after-statement
 # PGXS tracks no header dependencies: every object depends on every header
 $(OBJS): $(wildcard src/*.h src/core/*.h)
 
-all: attrib--$(EXTVERSION).sql
 attrib--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@
 

@@ -237,6 +237,8 @@ SELECT attrib.check_model('linear', NULL) AS null_options_ok,
 	   attrib.currency_scale('') AS empty_currency, attrib.currency_scale('jpy') AS lower_case_jpy,
 	   attrib.days_between(NULL, now()) IS NULL AS days_null,
 	   attrib.days_between('0001-01-01 00:00:00+00', '9999-12-31 00:00:00+00') AS days_0001_9999,
+	   attrib.days_between('4713-01-01 00:00:00+00 BC', '294276-12-31 00:00:00+00') AS days_full_range,
+	   attrib.days_between('294276-12-31 00:00:00+00', '4713-01-01 00:00:00+00 BC') AS days_full_range_back,
 	   (SELECT count(*) FROM attrib.models()) AS models;
 
 -- ------------------------------------------------------------------
