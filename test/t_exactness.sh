@@ -67,8 +67,12 @@ ts_init exactness
 db=attrib_exactness
 ts_db "$db"
 # JIT-compiling these statements (with attrib's bitcode inlined) costs seconds
-# per statement at small scales and saves nothing measurable at large ones
-export PGOPTIONS="${PGOPTIONS:-} -c jit=off"
+# per statement at small scales and saves nothing measurable at large ones.
+# work_mem as in test/bench: with the default 4 MB the refresh's journey
+# statement re-reads a spilled sub-plan per row at 10^6 touches and does not
+# finish in reasonable time (the refresh finding of test/bench/results.md,
+# which shows at 10^7 with 64 MB); ATTRIB_EXACT_WORK_MEM overrides it.
+export PGOPTIONS="${PGOPTIONS:-} -c jit=off -c work_mem=${ATTRIB_EXACT_WORK_MEM:-64MB}"
 if ((keep)); then
 	ts_dbs=()		# keep the database for inspection
 	echo "keeping database $db"
