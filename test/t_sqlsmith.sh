@@ -4,8 +4,8 @@
 # a generated CRM, as an unprivileged role: no backend may crash, and no error
 # raised by attrib's C code may be an internal error (XX000).
 #
-#   bash test/t_sqlsmith.sh              short run (test/run.sh): 1000 queries, ~1.5 min
-#   bash test/t_sqlsmith.sh --long [N]   N queries (default 20000, ~30 min), chunks of 2500
+#   bash test/t_sqlsmith.sh              short run (test/run.sh): 1000 queries, ~1.5-2 min
+#   bash test/t_sqlsmith.sh --long [N]   N queries (default 20000, ~20 min), chunks of 2500
 #   bash test/t_sqlsmith.sh --self-test  only check the log scanners on made-up lines
 #
 # Alone, it starts a throwaway cluster; test/run.sh runs it against its own.
