@@ -222,12 +222,18 @@ SELECT attrib.journey_length('{"touches":[]}') AS empty_length,
 	   (SELECT count(*) FROM attrib.touches(NULL)) AS null_touches;
 
 -- ------------------------------------------------------------------
--- aggregate support functions called directly, check_model, models,
--- currency_scale, days_between
+-- aggregate support functions called directly (the data-driven aggregates'
+-- transition functions take SQL types, so SQL can reach them: 0A000),
+-- check_model, models, currency_scale, days_between
 -- ------------------------------------------------------------------
 SELECT * FROM matrix(ARRAY[
 	['journey_agg_deserialize outside an aggregate', $$SELECT attrib.journey_agg_deserialize('\xb1', NULL)$$],
 	['journey_agg_final outside an aggregate', $$SELECT attrib.journey_agg_final(NULL)$$],
+	['markov_fit_trans outside an aggregate', $$SELECT attrib.markov_fit_trans(NULL, NULL, true)$$],
+	['markov_fit_trans (order) outside an aggregate', $$SELECT attrib.markov_fit_trans(NULL, NULL, true, 2)$$],
+	['markov_merge_trans outside an aggregate', $$SELECT attrib.markov_merge_trans(NULL, NULL)$$],
+	['shapley_fit_trans outside an aggregate', $$SELECT attrib.shapley_fit_trans(NULL, NULL, true)$$],
+	['shapley_merge_trans outside an aggregate', $$SELECT attrib.shapley_merge_trans(NULL, NULL)$$],
 	['check_model NULL model', $$SELECT attrib.check_model(NULL, '{}')$$],
 	['check_model unknown', $$SELECT attrib.check_model('nope', '{}')$$],
 	['check_model bad options', $$SELECT attrib.check_model('time_decay', '{"half_life": -1}')$$],

@@ -113,7 +113,7 @@ PG_FUNCTION_INFO_V1(attrib_markov_fit_trans);
 Datum
 attrib_markov_fit_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = dd_agg_context(fcinfo, "attrib_markov_fit_trans");
+	MemoryContext aggcxt = dd_agg_context(fcinfo, "attrib.markov_fit_trans", "attrib.markov_fit");
 	int64		order = 1;
 	attrib_env	e;
 	dd_object  *o;
@@ -163,7 +163,7 @@ PG_FUNCTION_INFO_V1(attrib_markov_merge_trans);
 Datum
 attrib_markov_merge_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = dd_agg_context(fcinfo, "attrib_markov_merge_trans");
+	MemoryContext aggcxt = dd_agg_context(fcinfo, "attrib.markov_merge_trans", "attrib.markov_merge");
 	dd_object  *o;
 	const uint8 *bytes;
 	size_t		len;

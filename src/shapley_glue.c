@@ -106,7 +106,7 @@ PG_FUNCTION_INFO_V1(attrib_shapley_fit_trans);
 Datum
 attrib_shapley_fit_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = dd_agg_context(fcinfo, "attrib_shapley_fit_trans");
+	MemoryContext aggcxt = dd_agg_context(fcinfo, "attrib.shapley_fit_trans", "attrib.shapley_fit");
 	attrib_env	e;
 	dd_object  *o;
 	at_journey	j;
@@ -139,7 +139,7 @@ PG_FUNCTION_INFO_V1(attrib_shapley_merge_trans);
 Datum
 attrib_shapley_merge_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = dd_agg_context(fcinfo, "attrib_shapley_merge_trans");
+	MemoryContext aggcxt = dd_agg_context(fcinfo, "attrib.shapley_merge_trans", "attrib.shapley_merge");
 	dd_object  *o;
 	const uint8 *bytes;
 	size_t		len;

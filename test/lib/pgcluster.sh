@@ -143,9 +143,12 @@ _attrib_pg_missing() {
 	if ! command -v python3 >/dev/null 2>&1; then
 		echo python3
 	fi
+	if ! command -v sqlsmith >/dev/null 2>&1; then
+		echo sqlsmith
+	fi
 }
 
-# Install PostgreSQL (server, headers, pg_cron), compilers and python3 if any
+# Install PostgreSQL (server, headers, pg_cron), compilers, python3 and sqlsmith if any
 # is missing.  Idempotent and silent when everything is present.
 pg_ensure_packages() {
 	local -a missing
