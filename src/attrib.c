@@ -4,6 +4,7 @@
  */
 #include "attrib.h"
 
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
@@ -101,4 +102,51 @@ attrib_text(Datum d, size_t *len)
 
 	*len = VARSIZE_ANY_EXHDR(t);
 	return VARDATA_ANY(t);
+}
+
+/*
+ * Set up a materialized SRF result (tuplestore and descriptor).
+ *
+ * InitMaterializedSRF(fcinfo, 0) builds the descriptor with
+ * get_call_result_type() in the per-query context on every call; the executor
+ * frees the descriptor itself afterwards but not the catalog arrays and names
+ * built along the way, about 0.8 kB per call, so a query calling the function
+ * for every journey grew by gigabytes.  With an expectedDesc (always there in
+ * FROM and for composite results in a select list) a copy of it is used, which
+ * the executor frees.  Without one, the descriptor is built in a temporary
+ * context that is deleted once its copy is in the per-query context.
+ */
+void
+attrib_srf_init(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext tmp,
+				old;
+	TupleDesc	desc;
+
+	if (rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) && rsinfo->expectedDesc != NULL)
+	{
+		InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+		return;
+	}
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+	{
+		/* let InitMaterializedSRF report it as for any other function */
+		InitMaterializedSRF(fcinfo, 0);
+		return;
+	}
+	tmp = AllocSetContextCreate(CurrentMemoryContext, "attrib SRF descriptor",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(tmp);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	desc = CreateTupleDescCopy(desc);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+											  false, work_mem);
+	rsinfo->setDesc = desc;
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(tmp);
 }

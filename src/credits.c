@@ -186,7 +186,7 @@ attrib_credits(PG_FUNCTION_ARGS)
 	uint32	   *pos;
 	uint32		credited;
 
-	InitMaterializedSRF(fcinfo, 0);
+	attrib_srf_init(fcinfo);
 	attrib_env_init(&e, NULL);
 	model_options(&e, fcinfo, 1, 3, &opt);
 	attrib_amount_arg(&e, fcinfo, 2, 4, &amount);
@@ -219,7 +219,7 @@ attrib_models(PG_FUNCTION_ARGS)
 	};
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
-	InitMaterializedSRF(fcinfo, 0);
+	attrib_srf_init(fcinfo);
 	for (int m = 0; m < AT_M_NMODELS; m++)
 	{
 		const at_model_info *info = at_model_catalog((at_model_id) m);
@@ -423,7 +423,7 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 	uint32		credited;
 	MemoryContext rowcxt;
 
-	InitMaterializedSRF(fcinfo, 0);
+	attrib_srf_init(fcinfo);
 	ms = get_model_set(fcinfo, 1, 2, 3);
 	attrib_env_init(&e, NULL);
 	attrib_amount_arg(&e, fcinfo, 4, 5, &amount[0]);
