@@ -42,7 +42,17 @@ pg_interrupted(void *ud)
 void
 attrib_env_init(attrib_env *e, MemoryContext cxt)
 {
-	memset(e, 0, sizeof(*e));
+	/*
+	 * Not a memset of the whole struct: the error's three message buffers are
+	 * 768 bytes, and the aggregate's transition function sets up an
+	 * environment for every row.  at_fail() fills status and message and
+	 * clears detail and hint; attrib_raise() reads the first bytes.
+	 */
+	e->err.status = AT_OK;
+	e->err.message[0] = '\0';
+	e->err.detail[0] = '\0';
+	e->err.hint[0] = '\0';
+	memset(&e->env, 0, sizeof(e->env));
 	e->env.alloc = pg_alloc;
 	e->env.realloc = pg_realloc;
 	e->env.interrupted = pg_interrupted;
