@@ -122,8 +122,8 @@ model_options(attrib_env *e, FunctionCallInfo fcinfo, int model_arg, int opt_arg
  * The datums of a journey's rows that do not depend on the model: touch ids
  * and channel names as text, and the positions arrays (a handful of distinct
  * position sets per journey), built once and reused for every model and row.
- * cxt holds them; without a cache (cxt NULL) ids and channels are built row by
- * row and only positions are shared within the call.
+ * cxt holds them.  ids NULL: ids and channels are built row by row (no cache,
+ * or a journey too large to keep), positions are still shared within the call.
  */
 #define POS_CACHE_MAX 64
 
@@ -754,6 +754,8 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 	uint32	   *pos;
 	uint32		credited;
 	MemoryContext rowcxt;
+	row_datums	rd = {0};
+	credit_datums cd[2] = {{0}};
 
 	attrib_srf_init(fcinfo);
 	ms = get_model_set(fcinfo, 1, 2, 3);
@@ -769,6 +771,13 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 	credit[1] = palloc(sizeof(at_amount) * Max(j.ntouches, 1));
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credit_split row",
 								   ALLOCSET_SMALL_SIZES);
+	/* ids as text once for all models (journeys of ordinary size) */
+	rd.cxt = CurrentMemoryContext;
+	if (j.ntouches <= 65536)
+		row_datums_build(&rd, &j);
+	for (int k = 0; k < 2; k++)
+		cd[k].cxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credit_split value",
+										  ALLOCSET_SMALL_SIZES);
 
 	for (int m = 0; m < ms->n; m++)
 	{
@@ -797,15 +806,19 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 			old = MemoryContextSwitchTo(rowcxt);
 			values[0] = ms->names[m];
 			values[1] = Int32GetDatum((int32) i + 1);
-			values[2] = PointerGetDatum(cstring_to_text_with_len(j.ids + t->id_off, t->id_len));
+			values[2] = rd.ids ? rd.ids[i] :
+				PointerGetDatum(cstring_to_text_with_len(j.ids + t->id_off, t->id_len));
 			values[3] = Float8GetDatum(weight[i]);
-			values[4] = amount_datum(&e, &credit[0][i]);
-			values[5] = amount_datum(&e, &credit[1][i]);
+			values[4] = credit_datum(&cd[0], &e, &credit[0][i]);
+			values[5] = credit_datum(&cd[1], &e, &credit[1][i]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 			MemoryContextSwitchTo(old);
-			MemoryContextReset(rowcxt);
+			if (rd.ids == NULL)
+				MemoryContextReset(rowcxt);
 		}
 	}
+	for (int k = 0; k < 2; k++)
+		MemoryContextDelete(cd[k].cxt);
 	MemoryContextDelete(rowcxt);
 	return (Datum) 0;
 }
