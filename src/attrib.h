@@ -32,6 +32,13 @@ extern void attrib_raise(const at_error *err) pg_attribute_noreturn();
 extern void attrib_journey_get(attrib_env *e, Datum d, at_journey *out);
 extern Datum attrib_journey_datum(attrib_env *e, const at_journey *j);
 
+/*
+ * InitMaterializedSRF without its per-call leak: the result descriptor is the
+ * executor's expectedDesc when there is one; otherwise it is built in a
+ * temporary context and only a copy (freed by the executor) is kept.
+ */
+extern void attrib_srf_init(FunctionCallInfo fcinfo);
+
 /* text datum -> pointer and length without copying when possible */
 extern const char *attrib_text(Datum d, size_t *len);
 

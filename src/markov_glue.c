@@ -200,7 +200,7 @@ attrib_markov_channels(PG_FUNCTION_ARGS)
 	at_markov_counts c;
 	at_markov_model m;
 
-	InitMaterializedSRF(fcinfo, 0);
+	attrib_srf_init(fcinfo);
 	attrib_env_init(&e, NULL);
 	markov_get(&e, PG_GETARG_DATUM(0), &c);
 	AT_CHECK(&e, at_markov_solve(&e.env, &c, &m));
@@ -264,7 +264,7 @@ attrib_markov_credits(PG_FUNCTION_ARGS)
 	uint32	   *pos;
 	uint32		credited;
 
-	InitMaterializedSRF(fcinfo, 0);
+	attrib_srf_init(fcinfo);
 	attrib_env_init(&e, NULL);
 	model = dd_cached_model(fcinfo, 1, DD_MARKOV);
 	dd_options_arg(&e, fcinfo, 3, "markov", &opt);

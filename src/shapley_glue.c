@@ -173,7 +173,7 @@ attrib_shapley_channels(PG_FUNCTION_ARGS)
 	double	   *value,
 			   *share;
 
-	InitMaterializedSRF(fcinfo, 0);
+	attrib_srf_init(fcinfo);
 	attrib_env_init(&e, NULL);
 	shapley_get(&e, PG_GETARG_DATUM(0), &c);
 	AT_CHECK(&e, at_shapley_prepare(&e.env, &c, &m));
@@ -234,7 +234,7 @@ attrib_shapley_credits(PG_FUNCTION_ARGS)
 	uint32	   *pos;
 	uint32		credited;
 
-	InitMaterializedSRF(fcinfo, 0);
+	attrib_srf_init(fcinfo);
 	attrib_env_init(&e, NULL);
 	model = dd_cached_model(fcinfo, 1, DD_SHAPLEY);
 	dd_options_arg(&e, fcinfo, 3, "shapley", &opt);

@@ -22,7 +22,10 @@
 # them in turn), then the backend's memory is compared with the warm-up:
 # RssAnon from /proc/<pid>/status (the script runs as root on the server's
 # machine) may grow by at most 2 MB, the total of pg_backend_memory_contexts
-# by at most 64 kB.
+# by at most 64 kB.  Then, each in a fresh session, one statement making 200 000
+# calls of credits() (in FROM and in a select list), touches() and
+# credit_split() may raise the backend's peak (VmHWM) by at most 16 MB
+# (ATTRIB_SRF_LEAK_MB).
 #
 # The scratch database attrib_cancel_memory is dropped at the end.  Exit 0/1.
 
@@ -220,6 +223,45 @@ else
 	tail -n 20 "$ts_tmp/memory.log"
 	ts_fail "the 1000 statements"
 fi
+
+# --- memory within one statement: 200 000 SRF calls ---------------------------------
+# Each call of credits(), touches() and credit_split() used to leave its result
+# descriptor's catalog data (about 0.8 kB) in the per-query context, so one
+# statement over 10^7 journeys grew by gigabytes.  Each statement below makes
+# 200 000 calls (in FROM with LATERAL, and in a select list) in a fresh session;
+# the backend's peak (VmHWM) may grow by at most ATTRIB_SRF_LEAK_MB (default 16)
+# over the statement (credits grew by about 150 MB before the fix).  work_mem is
+# 1MB so that generate_series' own tuplestore goes to disk.
+srf_limit_kb=$((${ATTRIB_SRF_LEAK_MB:-16} * 1024))
+srf_calls=200000
+ts_sql "$db" "CREATE TABLE j3 AS SELECT attrib.with_context(attrib.journey_agg(id, at, ch), 'won', '2024-01-05', '2024-02-01') AS j
+	FROM (VALUES ('a', timestamptz '2024-01-01', 'email'), ('b', '2024-01-06', 'paid'), ('c', '2024-01-20', 'direct')) v(id, at, ch)" >/dev/null
+srf_check() {
+	local name=$1 sql=$2 log="$ts_tmp/srf_${1//[^a-z]/_}.log" hb ha
+	{
+		echo "SET work_mem = '1MB';"
+		echo "SELECT pg_backend_pid() AS pid \\gset"
+		echo "\\setenv P :pid"
+		echo "SELECT sum(c.credit) FROM j3, generate_series(1, 1000) g, attrib.credits(j3.j, 'linear', g::numeric(12,2)) c;"
+		echo "\\! sed -n 's/^VmHWM:[[:space:]]*\\([0-9]*\\).*/hwm_before \\1/p' /proc/\$P/status"
+		echo "$sql;"
+		echo "\\! sed -n 's/^VmHWM:[[:space:]]*\\([0-9]*\\).*/hwm_after \\1/p' /proc/\$P/status"
+	} | psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -f - >"$log" 2>&1
+	hb=$(sed -n 's/^hwm_before //p' "$log")
+	ha=$(sed -n 's/^hwm_after //p' "$log")
+	if [[ -z $hb || -z $ha ]]; then
+		tail -n 5 "$log"
+		ts_fail "$srf_calls calls of $name in one statement: memory figures missing"
+	elif ((ha - hb <= srf_limit_kb)); then
+		ts_ok "$srf_calls calls of $name in one statement: the backend's peak grew by $((ha - hb)) kB"
+	else
+		ts_fail "$srf_calls calls of $name in one statement: the backend's peak grew by $((ha - hb)) kB (limit $srf_limit_kb kB)"
+	fi
+}
+srf_check credits "SELECT sum(c.credit) FROM j3, generate_series(1, $srf_calls) g, attrib.credits(j3.j, 'linear', g::numeric(12,2)) c"
+srf_check "credits (select list)" "SELECT sum((r).credit) FROM (SELECT attrib.credits(j3.j, 'linear', g::numeric(12,2)) AS r FROM j3, generate_series(1, $srf_calls) g) s"
+srf_check touches "SELECT count(*) FROM j3, generate_series(1, $srf_calls) g, attrib.touches(attrib.with_context(j3.j, 'won', timestamptz '2024-01-05' + g * interval '1 s')) t"
+srf_check credit_split "SELECT sum(c.credit) FROM j3, generate_series(1, $srf_calls) g, attrib.credit_split(j3.j, '{a,b}', '{linear,first_touch}', array['{}'::jsonb, '{}'], g::numeric(12,2), 2, g::numeric(12,2), 2) c"
 
 echo "worst cancel latency: ${worst_all} ms after the timeout"
 ts_done
