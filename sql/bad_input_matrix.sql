@@ -222,12 +222,18 @@ SELECT attrib.journey_length('{"touches":[]}') AS empty_length,
 	   (SELECT count(*) FROM attrib.touches(NULL)) AS null_touches;
 
 -- ------------------------------------------------------------------
--- aggregate support functions called directly, check_model, models,
--- currency_scale, days_between
+-- aggregate support functions called directly (the data-driven aggregates'
+-- transition functions take SQL types, so SQL can reach them: 0A000),
+-- check_model, models, currency_scale, days_between
 -- ------------------------------------------------------------------
 SELECT * FROM matrix(ARRAY[
 	['journey_agg_deserialize outside an aggregate', $$SELECT attrib.journey_agg_deserialize('\xb1', NULL)$$],
 	['journey_agg_final outside an aggregate', $$SELECT attrib.journey_agg_final(NULL)$$],
+	['markov_fit_trans outside an aggregate', $$SELECT attrib.markov_fit_trans(NULL, NULL, true)$$],
+	['markov_fit_trans (order) outside an aggregate', $$SELECT attrib.markov_fit_trans(NULL, NULL, true, 2)$$],
+	['markov_merge_trans outside an aggregate', $$SELECT attrib.markov_merge_trans(NULL, NULL)$$],
+	['shapley_fit_trans outside an aggregate', $$SELECT attrib.shapley_fit_trans(NULL, NULL, true)$$],
+	['shapley_merge_trans outside an aggregate', $$SELECT attrib.shapley_merge_trans(NULL, NULL)$$],
 	['check_model NULL model', $$SELECT attrib.check_model(NULL, '{}')$$],
 	['check_model unknown', $$SELECT attrib.check_model('nope', '{}')$$],
 	['check_model bad options', $$SELECT attrib.check_model('time_decay', '{"half_life": -1}')$$],
@@ -237,6 +243,8 @@ SELECT attrib.check_model('linear', NULL) AS null_options_ok,
 	   attrib.currency_scale('') AS empty_currency, attrib.currency_scale('jpy') AS lower_case_jpy,
 	   attrib.days_between(NULL, now()) IS NULL AS days_null,
 	   attrib.days_between('0001-01-01 00:00:00+00', '9999-12-31 00:00:00+00') AS days_0001_9999,
+	   attrib.days_between('4713-01-01 00:00:00+00 BC', '294276-12-31 00:00:00+00') AS days_full_range,
+	   attrib.days_between('294276-12-31 00:00:00+00', '4713-01-01 00:00:00+00 BC') AS days_full_range_back,
 	   (SELECT count(*) FROM attrib.models()) AS models;
 
 -- ------------------------------------------------------------------

@@ -64,3 +64,27 @@ FROM c GROUP BY name ORDER BY name;
 -- influence credits every touch the full amount
 SELECT count(*) FILTER (WHERE c.credit <> g.amount) AS not_full
 FROM gen_journey g, attrib.credits(g.j, 'influence', g.amount) c;
+
+-- SPEC §4: remainder ties go to the earlier touch, also when the shares are not
+-- binary fractions (0.4 : 0.2/3 is not an exact ratio in floating point).
+-- Five touches, 20 619.99 = 2 061 999 cents.
+-- position_based: t1, t5 get 0.4 × 2 061 999 = 824 799.6 cents, t2..t4 get
+-- 0.2/3 × 2 061 999 = 137 466.6; the floors sum to 2 061 996, so the 3 leftover
+-- cents go to the earliest three of five equal .6 remainders: t1, t2, t3
+--   → 8248.00, 1374.67, 1374.67, 1374.66, 8247.99.
+-- inverse_j: 0.6 → 1 237 199.4 (t1), 137 466.6 (t2..t4), 0.2 → 412 399.8 (t5);
+-- the 3 cents go to t5 (.8), then t2 and t3 (.6, earlier first)
+--   → 12371.99, 1374.67, 1374.67, 1374.66, 4124.00.
+-- custom with the weights of position_based gives position_based's credits.
+CREATE TABLE tie5 AS
+SELECT attrib.journey_agg(id, at, ch) AS j
+FROM (VALUES ('t1', timestamptz '2024-01-01 00:00+00', 'a'), ('t2', '2024-01-02 00:00+00', 'b'),
+			 ('t3', '2024-01-03 00:00+00', 'c'), ('t4', '2024-01-04 00:00+00', 'd'),
+			 ('t5', '2024-01-05 00:00+00', 'e')) v(id, at, ch);
+SELECT m.model, array_agg(c.credit ORDER BY c.touch_index) AS credits,
+	   sum(c.credit) AS total
+FROM tie5,
+	 (VALUES ('position_based', '{}'::jsonb), ('inverse_j', '{}'),
+			 ('custom', '{"weights": {"FT": 0.4, "LT": 0.4, "middle": 0.2}}')) m(model, options),
+	 attrib.credits(tie5.j, m.model, 20619.99, m.options) c
+GROUP BY m.model ORDER BY m.model;

@@ -4,6 +4,7 @@
  */
 #include "attrib.h"
 
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
@@ -41,7 +42,17 @@ pg_interrupted(void *ud)
 void
 attrib_env_init(attrib_env *e, MemoryContext cxt)
 {
-	memset(e, 0, sizeof(*e));
+	/*
+	 * Not a memset of the whole struct: the error's three message buffers are
+	 * 768 bytes, and the aggregate's transition function sets up an
+	 * environment for every row.  at_fail() fills status and message and
+	 * clears detail and hint; attrib_raise() reads the first bytes.
+	 */
+	e->err.status = AT_OK;
+	e->err.message[0] = '\0';
+	e->err.detail[0] = '\0';
+	e->err.hint[0] = '\0';
+	memset(&e->env, 0, sizeof(e->env));
 	e->env.alloc = pg_alloc;
 	e->env.realloc = pg_realloc;
 	e->env.interrupted = pg_interrupted;
@@ -101,4 +112,51 @@ attrib_text(Datum d, size_t *len)
 
 	*len = VARSIZE_ANY_EXHDR(t);
 	return VARDATA_ANY(t);
+}
+
+/*
+ * Set up a materialized SRF result (tuplestore and descriptor).
+ *
+ * InitMaterializedSRF(fcinfo, 0) builds the descriptor with
+ * get_call_result_type() in the per-query context on every call; the executor
+ * frees the descriptor itself afterwards but not the catalog arrays and names
+ * built along the way, about 0.8 kB per call, so a query calling the function
+ * for every journey grew by gigabytes.  With an expectedDesc (always there in
+ * FROM and for composite results in a select list) a copy of it is used, which
+ * the executor frees.  Without one, the descriptor is built in a temporary
+ * context that is deleted once its copy is in the per-query context.
+ */
+void
+attrib_srf_init(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext tmp,
+				old;
+	TupleDesc	desc;
+
+	if (rsinfo != NULL && IsA(rsinfo, ReturnSetInfo) && rsinfo->expectedDesc != NULL)
+	{
+		InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+		return;
+	}
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+	{
+		/* let InitMaterializedSRF report it as for any other function */
+		InitMaterializedSRF(fcinfo, 0);
+		return;
+	}
+	tmp = AllocSetContextCreate(CurrentMemoryContext, "attrib SRF descriptor",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(tmp);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	desc = CreateTupleDescCopy(desc);
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0,
+											  false, work_mem);
+	rsinfo->setDesc = desc;
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(tmp);
 }

@@ -32,6 +32,13 @@ extern void attrib_raise(const at_error *err) pg_attribute_noreturn();
 extern void attrib_journey_get(attrib_env *e, Datum d, at_journey *out);
 extern Datum attrib_journey_datum(attrib_env *e, const at_journey *j);
 
+/*
+ * InitMaterializedSRF without its per-call leak: the result descriptor is the
+ * executor's expectedDesc when there is one; otherwise it is built in a
+ * temporary context and only a copy (freed by the executor) is kept.
+ */
+extern void attrib_srf_init(FunctionCallInfo fcinfo);
+
 /* text datum -> pointer and length without copying when possible */
 extern const char *attrib_text(Datum d, size_t *len);
 
@@ -47,7 +54,7 @@ extern void attrib_amount_arg(attrib_env *e, FunctionCallInfo fcinfo, int argno,
 							  int scale_arg, at_amount *out);
 extern void attrib_emit_credits(FunctionCallInfo fcinfo, attrib_env *e,
 								const at_journey *j, const double *weight,
-								const uint32 *pos, uint32 credited, bool additive,
-								const at_amount *amount);
+								const uint64 *q, const uint32 *pos, uint32 credited,
+								bool additive, const at_amount *amount);
 
 #endif

@@ -119,32 +119,148 @@ model_options(attrib_env *e, FunctionCallInfo fcinfo, int model_arg, int opt_arg
 }
 
 /*
+ * The datums of a journey's rows that do not depend on the model: touch ids
+ * and channel names as text, and the positions arrays (a handful of distinct
+ * position sets per journey), built once and reused for every model and row.
+ * cxt holds them.  ids NULL: ids and channels are built row by row (no cache,
+ * or a journey too large to keep), positions are still shared within the call.
+ */
+#define POS_CACHE_MAX 64
+
+typedef struct row_datums
+{
+	MemoryContext cxt;
+	Datum	   *ids;			/* text per touch, or NULL */
+	Datum	   *chans;			/* text per channel, or NULL */
+	int			npos;
+	uint32		posbits[POS_CACHE_MAX];
+	Datum		posarr[POS_CACHE_MAX];
+} row_datums;
+
+static void
+row_datums_build(row_datums *rd, const at_journey *j)
+{
+	MemoryContext old = MemoryContextSwitchTo(rd->cxt);
+	Size		total = 0;
+	char	   *buf;
+
+	for (uint32 i = 0; i < j->ntouches; i++)
+		total += INTALIGN(VARHDRSZ + j->touches[i].id_len);
+	rd->ids = palloc(sizeof(Datum) * Max(j->ntouches, 1));
+	buf = palloc(Max(total, 1));
+	for (uint32 i = 0; i < j->ntouches; i++)
+	{
+		const at_touch *t = &j->touches[i];
+		text	   *v = (text *) buf;
+
+		SET_VARSIZE(v, VARHDRSZ + t->id_len);
+		memcpy(VARDATA(v), j->ids + t->id_off, t->id_len);
+		rd->ids[i] = PointerGetDatum(v);
+		buf += INTALIGN(VARHDRSZ + t->id_len);
+	}
+	rd->chans = palloc(sizeof(Datum) * Max(j->nchannels, 1));
+	for (uint32 c = 0; c < j->nchannels; c++)
+		rd->chans[c] = PointerGetDatum(cstring_to_text_with_len(j->channels[c].p,
+																 j->channels[c].len));
+	MemoryContextSwitchTo(old);
+}
+
+/* The positions array of a position set; *fresh when built in the row context. */
+static Datum
+positions_datum(row_datums *rd, const at_journey *j, uint32 bits, bool *fresh)
+{
+	MemoryContext old;
+	Datum		d;
+
+	for (int k = 0; k < rd->npos; k++)
+		if (rd->posbits[k] == bits)
+			return rd->posarr[k];
+	if (rd->npos == POS_CACHE_MAX)
+	{
+		*fresh = true;
+		return attrib_positions_array(j, bits);
+	}
+	old = MemoryContextSwitchTo(rd->cxt);
+	d = attrib_positions_array(j, bits);
+	MemoryContextSwitchTo(old);
+	rd->posbits[rd->npos] = bits;
+	rd->posarr[rd->npos++] = d;
+	return d;
+}
+
+/*
+ * numeric datums of credits, row after row: equal consecutive values (the
+ * zeros of single-touch models, the equal shares of even splits) share one
+ * datum, the others are built in cxt, which is reset when the value changes.
+ */
+typedef struct credit_datums
+{
+	MemoryContext cxt;
+	bool		have;
+	int64		v;
+	int32		scale;
+	Datum		d;
+} credit_datums;
+
+static Datum
+credit_datum(credit_datums *cd, attrib_env *e, const at_amount *a)
+{
+	int64		v = 0;
+	MemoryContext old;
+	bool		small = a->scale <= 18 && at_amount_to_int64(a, &v);
+
+	if (small && cd->have && cd->v == v && cd->scale == a->scale)
+		return cd->d;
+	MemoryContextReset(cd->cxt);
+	old = MemoryContextSwitchTo(cd->cxt);
+	cd->d = amount_datum(e, a);
+	MemoryContextSwitchTo(old);
+	cd->have = small;
+	cd->v = v;
+	cd->scale = a->scale;
+	return cd->d;
+}
+
+/*
  * Put one row per touch into the SRF's tuplestore: the credits of a journey
  * given its weights.  Additive weights split the amount exactly; non-additive
  * ones (influence, raw time decay) scale it touch by touch.  With no touch
- * credited the amount stays unattributed (every credit 0).
+ * credited the amount stays unattributed (every credit 0).  rd: the journey's
+ * cached row datums, or NULL.
  */
-void
-attrib_emit_credits(FunctionCallInfo fcinfo, attrib_env *e, const at_journey *j,
-					const double *weight, const uint32 *pos, uint32 credited,
-					bool additive, const at_amount *amount)
+static void
+emit_credits(FunctionCallInfo fcinfo, attrib_env *e, const at_journey *j,
+			 const double *weight, const uint64 *q, const uint32 *pos,
+			 uint32 credited, bool additive, const at_amount *amount, row_datums *rd)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	at_amount  *credit = palloc0(sizeof(at_amount) * Max(j->ntouches, 1));
 	MemoryContext rowcxt;
+	row_datums	local;
+	credit_datums cd = {0};
 
 	if (credited == 0)
 	{
 		for (uint32 i = 0; i < j->ntouches; i++)
 			credit[i].scale = amount->scale;
 	}
+	else if (additive && q != NULL)
+		AT_CHECK(e, at_amount_split_exact(&e->env, amount, q, j->ntouches, credit));
 	else if (additive)
 		AT_CHECK(e, at_amount_split(&e->env, amount, weight, j->ntouches, credit));
 	else
 		for (uint32 i = 0; i < j->ntouches; i++)
 			AT_CHECK(e, at_amount_scale(&e->env, amount, weight[i], &credit[i]));
 
+	if (rd == NULL)
+	{
+		memset(&local, 0, sizeof(local));
+		local.cxt = CurrentMemoryContext;	/* positions arrays, for this call */
+		rd = &local;
+	}
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credits row",
+								   ALLOCSET_SMALL_SIZES);
+	cd.cxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credits value",
 								   ALLOCSET_SMALL_SIZES);
 	for (uint32 i = 0; i < j->ntouches; i++)
 	{
@@ -152,22 +268,237 @@ attrib_emit_credits(FunctionCallInfo fcinfo, attrib_env *e, const at_journey *j,
 		bool		nulls[7] = {0};
 		const at_touch *t = &j->touches[i];
 		MemoryContext old;
+		bool		fresh = false;
 
 		CHECK_FOR_INTERRUPTS();
 		old = MemoryContextSwitchTo(rowcxt);
 		values[0] = Int32GetDatum((int32) i + 1);
-		values[1] = PointerGetDatum(cstring_to_text_with_len(j->ids + t->id_off, t->id_len));
+		if (rd->ids)
+		{
+			values[1] = rd->ids[i];
+			values[3] = rd->chans[t->channel];
+		}
+		else
+		{
+			values[1] = PointerGetDatum(cstring_to_text_with_len(j->ids + t->id_off, t->id_len));
+			values[3] = PointerGetDatum(cstring_to_text_with_len(j->channels[t->channel].p,
+																 j->channels[t->channel].len));
+			fresh = true;
+		}
 		values[2] = TimestampTzGetDatum(t->at);
-		values[3] = PointerGetDatum(cstring_to_text_with_len(j->channels[t->channel].p,
-															 j->channels[t->channel].len));
-		values[4] = attrib_positions_array(j, pos[i]);
+		values[4] = positions_datum(rd, j, pos[i], &fresh);
 		values[5] = Float8GetDatum(weight[i]);
-		values[6] = amount_datum(e, &credit[i]);
+		values[6] = credit_datum(&cd, e, &credit[i]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		MemoryContextSwitchTo(old);
-		MemoryContextReset(rowcxt);
+		if (fresh)
+			MemoryContextReset(rowcxt);
 	}
+	MemoryContextDelete(cd.cxt);
 	MemoryContextDelete(rowcxt);
+}
+
+void
+attrib_emit_credits(FunctionCallInfo fcinfo, attrib_env *e, const at_journey *j,
+					const double *weight, const uint64 *q, const uint32 *pos,
+					uint32 credited, bool additive, const at_amount *amount)
+{
+	emit_credits(fcinfo, e, j, weight, q, pos, credited, additive, amount, NULL);
+}
+
+/*
+ * What attrib.credits keeps in fn_extra between calls at one call site (a
+ * query crediting every journey under every model calls it 15 times with the
+ * same journey, amount and scale, and cycles through the same models):
+ *  - the last journey read, decoded, with its row datums (journeys up to
+ *    JOURNEY_CACHE_MAX bytes; larger ones are decoded call by call);
+ *  - the last amount argument, parsed at its scale;
+ *  - up to OPT_CACHE_MAX (model, options) pairs, parsed.
+ * Every entry is keyed by the argument's bytes, so a hit is exactly what
+ * parsing the argument again would give.
+ */
+#define JOURNEY_CACHE_MAX (1024 * 1024)
+#define OPT_CACHE_MAX 32
+
+typedef struct opt_entry
+{
+	char	   *key;			/* model name, NUL, then 'j' + options jsonb, or 'n' */
+	Size		keylen;
+	at_options	opt;
+} opt_entry;
+
+typedef struct credits_extra
+{
+	/* journey */
+	MemoryContext jcxt;			/* reset for every new journey */
+	bool		jvalid;
+	char	   *jbytes;
+	Size		jlen;
+	at_journey	j;
+	row_datums	rd;				/* rd.cxt == jcxt */
+	/* amount */
+	MemoryContext acxt;
+	bool		avalid;
+	char	   *akey;			/* numeric bytes */
+	Size		alen;
+	int			ascale;
+	at_amount	amount;
+	/* models and options */
+	MemoryContext ocxt;
+	int			nopt;
+	opt_entry	opts[OPT_CACHE_MAX];
+} credits_extra;
+
+static credits_extra *
+get_credits_extra(FunctionCallInfo fcinfo)
+{
+	credits_extra *x = (credits_extra *) fcinfo->flinfo->fn_extra;
+
+	if (x == NULL)
+	{
+		MemoryContext m = fcinfo->flinfo->fn_mcxt;
+
+		x = MemoryContextAllocZero(m, sizeof(credits_extra));
+		x->jcxt = AllocSetContextCreate(m, "attrib credits journey", ALLOCSET_DEFAULT_SIZES);
+		x->acxt = AllocSetContextCreate(m, "attrib credits amount", ALLOCSET_SMALL_SIZES);
+		x->ocxt = AllocSetContextCreate(m, "attrib credits options", ALLOCSET_SMALL_SIZES);
+		fcinfo->flinfo->fn_extra = x;
+	}
+	return x;
+}
+
+/* The journey argument, decoded (from the cache when its bytes are the last ones). */
+static const at_journey *
+cached_journey(credits_extra *x, attrib_env *e, Datum d, at_journey *scratch,
+			   row_datums **rd)
+{
+	bytea	   *v = DatumGetByteaPP(d);
+	const char *p = VARDATA_ANY(v);
+	Size		len = VARSIZE_ANY_EXHDR(v);
+	attrib_env	ce;
+
+	if (x->jvalid && x->jlen == len && memcmp(x->jbytes, p, len) == 0)
+	{
+		*rd = &x->rd;
+		return &x->j;
+	}
+	x->jvalid = false;
+	MemoryContextReset(x->jcxt);
+	if (len > JOURNEY_CACHE_MAX)
+	{
+		AT_CHECK(e, at_journey_decode(&e->env, (const uint8_t *) p, len, scratch));
+		*rd = NULL;
+		return scratch;
+	}
+	x->jbytes = MemoryContextAlloc(x->jcxt, Max(len, 1));
+	memcpy(x->jbytes, p, len);
+	x->jlen = len;
+	attrib_env_init(&ce, x->jcxt);
+	AT_CHECK(&ce, at_journey_decode(&ce.env, (const uint8_t *) x->jbytes, len, &x->j));
+	memset(&x->rd, 0, sizeof(x->rd));
+	x->rd.cxt = x->jcxt;
+	row_datums_build(&x->rd, &x->j);
+	x->jvalid = true;
+	*rd = &x->rd;
+	return &x->j;
+}
+
+/* The amount argument at its money scale (cached like the journey). */
+static void
+cached_amount(credits_extra *x, attrib_env *e, FunctionCallInfo fcinfo, int argno,
+			  int scale_arg, at_amount *out)
+{
+	int			scale;
+	struct varlena *v;
+	attrib_env	ae;
+
+	if (PG_ARGISNULL(argno))
+	{
+		attrib_amount_arg(e, fcinfo, argno, scale_arg, out);	/* raises */
+		return;
+	}
+	scale = money_scale(fcinfo, argno, scale_arg);
+	v = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(argno));
+	if (x->avalid && x->ascale == scale && x->alen == VARSIZE_ANY_EXHDR(v) &&
+		memcmp(x->akey, VARDATA_ANY(v), x->alen) == 0)
+	{
+		*out = x->amount;
+		return;
+	}
+	x->avalid = false;
+	MemoryContextReset(x->acxt);
+	attrib_env_init(&ae, x->acxt);
+	{
+		MemoryContext old = MemoryContextSwitchTo(x->acxt);
+
+		attrib_amount_arg(&ae, fcinfo, argno, scale_arg, &x->amount);
+		MemoryContextSwitchTo(old);
+	}
+	x->alen = VARSIZE_ANY_EXHDR(v);
+	x->akey = MemoryContextAlloc(x->acxt, Max(x->alen, 1));
+	memcpy(x->akey, VARDATA_ANY(v), x->alen);
+	x->ascale = scale;
+	x->avalid = true;
+	*out = x->amount;
+}
+
+/* The model and options arguments, parsed (cached by their bytes). */
+static void
+cached_options(credits_extra *x, FunctionCallInfo fcinfo, int model_arg, int opt_arg,
+			   at_options *opt)
+{
+	const char *name;
+	size_t		nlen;
+	Jsonb	   *jb = NULL;
+	Size		klen;
+	char	   *key;
+	opt_entry  *o;
+	attrib_env	oe;
+	MemoryContext old;
+
+	if (PG_ARGISNULL(model_arg))
+	{
+		attrib_env	e;
+
+		attrib_env_init(&e, NULL);
+		model_options(&e, fcinfo, model_arg, opt_arg, opt);	/* raises */
+		return;
+	}
+	name = attrib_text(PG_GETARG_DATUM(model_arg), &nlen);
+	if (!PG_ARGISNULL(opt_arg))
+		jb = PG_GETARG_JSONB_P(opt_arg);
+	klen = nlen + 2 + (jb ? VARSIZE(jb) : 0);
+	key = palloc(klen);
+	memcpy(key, name, nlen);
+	key[nlen] = '\0';
+	key[nlen + 1] = jb ? 'j' : 'n';
+	if (jb)
+		memcpy(key + nlen + 2, jb, VARSIZE(jb));
+	for (int k = 0; k < x->nopt; k++)
+	{
+		o = &x->opts[k];
+		if (o->keylen == klen && memcmp(o->key, key, klen) == 0)
+		{
+			*opt = o->opt;
+			return;
+		}
+	}
+	if (x->nopt == OPT_CACHE_MAX)
+	{
+		MemoryContextReset(x->ocxt);
+		x->nopt = 0;
+	}
+	/* parse in the cache's context; an error leaves no entry behind */
+	attrib_env_init(&oe, x->ocxt);
+	o = &x->opts[x->nopt];
+	old = MemoryContextSwitchTo(x->ocxt);
+	model_options(&oe, fcinfo, model_arg, opt_arg, &o->opt);
+	o->key = palloc(klen);
+	memcpy(o->key, key, klen);
+	o->keylen = klen;
+	MemoryContextSwitchTo(old);
+	x->nopt++;
+	*opt = o->opt;
 }
 
 /*
@@ -179,28 +510,34 @@ Datum
 attrib_credits(PG_FUNCTION_ARGS)
 {
 	attrib_env	e;
-	at_journey	j;
+	at_journey	j,
+				scratch;
 	at_options	opt;
 	at_amount	amount;
 	double	   *weight;
+	uint64	   *q;
+	bool		exact;
 	uint32	   *pos;
 	uint32		credited;
+	credits_extra *x;
+	row_datums *rd;
 
-	InitMaterializedSRF(fcinfo, 0);
+	attrib_srf_init(fcinfo);
+	x = get_credits_extra(fcinfo);
 	attrib_env_init(&e, NULL);
-	model_options(&e, fcinfo, 1, 3, &opt);
-	attrib_amount_arg(&e, fcinfo, 2, 4, &amount);
+	cached_options(x, fcinfo, 1, 3, &opt);
+	cached_amount(x, &e, fcinfo, 2, 4, &amount);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;		/* no journey: nothing to credit */
-	attrib_journey_get(&e, PG_GETARG_DATUM(0), &j);
-
+	j = *cached_journey(x, &e, PG_GETARG_DATUM(0), &scratch, &rd);
 	weight = palloc(sizeof(double) * Max(j.ntouches, 1));
+	q = palloc(sizeof(uint64) * Max(j.ntouches, 1));
 	pos = palloc(sizeof(uint32) * Max(j.ntouches, 1));
-	AT_CHECK(&e, at_weights(&e.env, &j, &opt, weight, pos, &credited));
-	attrib_emit_credits(fcinfo, &e, &j, weight, pos, credited,
-						at_model_catalog(opt.model)->additive &&
-						!(opt.model == AT_M_TIME_DECAY && !opt.normalize),
-						&amount);
+	AT_CHECK(&e, at_weights_exact(&e.env, &j, &opt, weight, q, &exact, pos, &credited));
+	emit_credits(fcinfo, &e, &j, weight, exact ? q : NULL, pos, credited,
+				 at_model_catalog(opt.model)->additive &&
+				 !(opt.model == AT_M_TIME_DECAY && !opt.normalize),
+				 &amount, rd);
 	return (Datum) 0;
 }
 
@@ -219,7 +556,7 @@ attrib_models(PG_FUNCTION_ARGS)
 	};
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
-	InitMaterializedSRF(fcinfo, 0);
+	attrib_srf_init(fcinfo);
 	for (int m = 0; m < AT_M_NMODELS; m++)
 	{
 		const at_model_info *info = at_model_catalog((at_model_id) m);
@@ -419,11 +756,15 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 	at_amount	amount[2];
 	at_amount  *credit[2];
 	double	   *weight;
+	uint64	   *q;
+	bool		exact;
 	uint32	   *pos;
 	uint32		credited;
 	MemoryContext rowcxt;
+	row_datums	rd = {0};
+	credit_datums cd[2] = {{0}};
 
-	InitMaterializedSRF(fcinfo, 0);
+	attrib_srf_init(fcinfo);
 	ms = get_model_set(fcinfo, 1, 2, 3);
 	attrib_env_init(&e, NULL);
 	attrib_amount_arg(&e, fcinfo, 4, 5, &amount[0]);
@@ -432,21 +773,32 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	attrib_journey_get(&e, PG_GETARG_DATUM(0), &j);
 	weight = palloc(sizeof(double) * Max(j.ntouches, 1));
+	q = palloc(sizeof(uint64) * Max(j.ntouches, 1));
 	pos = palloc(sizeof(uint32) * Max(j.ntouches, 1));
 	credit[0] = palloc(sizeof(at_amount) * Max(j.ntouches, 1));
 	credit[1] = palloc(sizeof(at_amount) * Max(j.ntouches, 1));
 	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credit_split row",
 								   ALLOCSET_SMALL_SIZES);
+	/* ids as text once for all models (journeys of ordinary size) */
+	rd.cxt = CurrentMemoryContext;
+	if (j.ntouches <= 65536)
+		row_datums_build(&rd, &j);
+	for (int k = 0; k < 2; k++)
+		cd[k].cxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credit_split value",
+										  ALLOCSET_SMALL_SIZES);
 
 	for (int m = 0; m < ms->n; m++)
 	{
-		AT_CHECK(&e, at_weights(&e.env, &j, &ms->opt[m], weight, pos, &credited));
+		AT_CHECK(&e, at_weights_exact(&e.env, &j, &ms->opt[m], weight, q, &exact, pos,
+									  &credited));
 		if (credited == 0)
 			continue;			/* nothing creditable: the caller books it unattributed */
 		for (int k = 0; k < 2; k++)
 		{
 			memset(credit[k], 0, sizeof(at_amount) * j.ntouches);
-			if (ms->additive[m])
+			if (ms->additive[m] && exact)
+				AT_CHECK(&e, at_amount_split_exact(&e.env, &amount[k], q, j.ntouches, credit[k]));
+			else if (ms->additive[m])
 				AT_CHECK(&e, at_amount_split(&e.env, &amount[k], weight, j.ntouches, credit[k]));
 			else
 				for (uint32 i = 0; i < j.ntouches; i++)
@@ -465,15 +817,19 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 			old = MemoryContextSwitchTo(rowcxt);
 			values[0] = ms->names[m];
 			values[1] = Int32GetDatum((int32) i + 1);
-			values[2] = PointerGetDatum(cstring_to_text_with_len(j.ids + t->id_off, t->id_len));
+			values[2] = rd.ids ? rd.ids[i] :
+				PointerGetDatum(cstring_to_text_with_len(j.ids + t->id_off, t->id_len));
 			values[3] = Float8GetDatum(weight[i]);
-			values[4] = amount_datum(&e, &credit[0][i]);
-			values[5] = amount_datum(&e, &credit[1][i]);
+			values[4] = credit_datum(&cd[0], &e, &credit[0][i]);
+			values[5] = credit_datum(&cd[1], &e, &credit[1][i]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 			MemoryContextSwitchTo(old);
-			MemoryContextReset(rowcxt);
+			if (rd.ids == NULL)
+				MemoryContextReset(rowcxt);
 		}
 	}
+	for (int k = 0; k < 2; k++)
+		MemoryContextDelete(cd[k].cxt);
 	MemoryContextDelete(rowcxt);
 	return (Datum) 0;
 }

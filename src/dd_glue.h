@@ -33,7 +33,7 @@ typedef struct dd_object
 	size_t		flat_len;
 } dd_object;
 
-extern MemoryContext dd_agg_context(FunctionCallInfo fcinfo, const char *fn);
+extern MemoryContext dd_agg_context(FunctionCallInfo fcinfo, const char *fn, const char *agg);
 
 /*
  * The aggregate state argument: our own read-write object in aggcxt is

@@ -27,13 +27,22 @@ static const ExpandedObjectMethods dd_methods = {
 	dd_flatten_into
 };
 
+/*
+ * The aggregate context of a transition or combine function.  These functions
+ * take and return the model type, so SQL can call them directly: that is a
+ * user error (0A000, as for a set-returning function called where no set is
+ * accepted), not an internal one.
+ */
 MemoryContext
-dd_agg_context(FunctionCallInfo fcinfo, const char *fn)
+dd_agg_context(FunctionCallInfo fcinfo, const char *fn, const char *agg)
 {
 	MemoryContext cxt;
 
 	if (!AggCheckCallContext(fcinfo, &cxt))
-		elog(ERROR, "%s called in non-aggregate context", fn);
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("%s() can only be called by an aggregate", fn),
+				errhint("It is a support function of the aggregate %s(); call that instead.", agg));
 	return cxt;
 }
 

@@ -355,7 +355,7 @@ attrib_touches(PG_FUNCTION_ARGS)
 	uint32	   *pos;
 	MemoryContext rowcxt;
 
-	InitMaterializedSRF(fcinfo, 0);
+	attrib_srf_init(fcinfo);
 	attrib_env_init(&e, NULL);
 	attrib_journey_get(&e, PG_GETARG_DATUM(0), &j);
 	pos = palloc(sizeof(uint32) * Max(j.ntouches, 1));

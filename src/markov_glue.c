@@ -113,7 +113,7 @@ PG_FUNCTION_INFO_V1(attrib_markov_fit_trans);
 Datum
 attrib_markov_fit_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = dd_agg_context(fcinfo, "attrib_markov_fit_trans");
+	MemoryContext aggcxt = dd_agg_context(fcinfo, "attrib.markov_fit_trans", "attrib.markov_fit");
 	int64		order = 1;
 	attrib_env	e;
 	dd_object  *o;
@@ -163,7 +163,7 @@ PG_FUNCTION_INFO_V1(attrib_markov_merge_trans);
 Datum
 attrib_markov_merge_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = dd_agg_context(fcinfo, "attrib_markov_merge_trans");
+	MemoryContext aggcxt = dd_agg_context(fcinfo, "attrib.markov_merge_trans", "attrib.markov_merge");
 	dd_object  *o;
 	const uint8 *bytes;
 	size_t		len;
@@ -200,7 +200,7 @@ attrib_markov_channels(PG_FUNCTION_ARGS)
 	at_markov_counts c;
 	at_markov_model m;
 
-	InitMaterializedSRF(fcinfo, 0);
+	attrib_srf_init(fcinfo);
 	attrib_env_init(&e, NULL);
 	markov_get(&e, PG_GETARG_DATUM(0), &c);
 	AT_CHECK(&e, at_markov_solve(&e.env, &c, &m));
@@ -264,7 +264,7 @@ attrib_markov_credits(PG_FUNCTION_ARGS)
 	uint32	   *pos;
 	uint32		credited;
 
-	InitMaterializedSRF(fcinfo, 0);
+	attrib_srf_init(fcinfo);
 	attrib_env_init(&e, NULL);
 	model = dd_cached_model(fcinfo, 1, DD_MARKOV);
 	dd_options_arg(&e, fcinfo, 3, "markov", &opt);
@@ -276,6 +276,6 @@ attrib_markov_credits(PG_FUNCTION_ARGS)
 	pos = palloc(sizeof(uint32) * Max(j.ntouches, 1));
 	AT_CHECK(&e, at_markov_touch_weights(&e.env, &model->markov, &j, &opt, weight, pos,
 										 &credited));
-	attrib_emit_credits(fcinfo, &e, &j, weight, pos, credited, true, &amount);
+	attrib_emit_credits(fcinfo, &e, &j, weight, NULL, pos, credited, true, &amount);
 	return (Datum) 0;
 }

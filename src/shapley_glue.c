@@ -106,7 +106,7 @@ PG_FUNCTION_INFO_V1(attrib_shapley_fit_trans);
 Datum
 attrib_shapley_fit_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = dd_agg_context(fcinfo, "attrib_shapley_fit_trans");
+	MemoryContext aggcxt = dd_agg_context(fcinfo, "attrib.shapley_fit_trans", "attrib.shapley_fit");
 	attrib_env	e;
 	dd_object  *o;
 	at_journey	j;
@@ -139,7 +139,7 @@ PG_FUNCTION_INFO_V1(attrib_shapley_merge_trans);
 Datum
 attrib_shapley_merge_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = dd_agg_context(fcinfo, "attrib_shapley_merge_trans");
+	MemoryContext aggcxt = dd_agg_context(fcinfo, "attrib.shapley_merge_trans", "attrib.shapley_merge");
 	dd_object  *o;
 	const uint8 *bytes;
 	size_t		len;
@@ -173,7 +173,7 @@ attrib_shapley_channels(PG_FUNCTION_ARGS)
 	double	   *value,
 			   *share;
 
-	InitMaterializedSRF(fcinfo, 0);
+	attrib_srf_init(fcinfo);
 	attrib_env_init(&e, NULL);
 	shapley_get(&e, PG_GETARG_DATUM(0), &c);
 	AT_CHECK(&e, at_shapley_prepare(&e.env, &c, &m));
@@ -234,7 +234,7 @@ attrib_shapley_credits(PG_FUNCTION_ARGS)
 	uint32	   *pos;
 	uint32		credited;
 
-	InitMaterializedSRF(fcinfo, 0);
+	attrib_srf_init(fcinfo);
 	attrib_env_init(&e, NULL);
 	model = dd_cached_model(fcinfo, 1, DD_SHAPLEY);
 	dd_options_arg(&e, fcinfo, 3, "shapley", &opt);
@@ -246,6 +246,6 @@ attrib_shapley_credits(PG_FUNCTION_ARGS)
 	pos = palloc(sizeof(uint32) * Max(j.ntouches, 1));
 	AT_CHECK(&e, at_shapley_touch_weights(&e.env, &model->shapley, &j, &opt, weight, pos,
 										  &credited));
-	attrib_emit_credits(fcinfo, &e, &j, weight, pos, credited, true, &amount);
+	attrib_emit_credits(fcinfo, &e, &j, weight, NULL, pos, credited, true, &amount);
 	return (Datum) 0;
 }

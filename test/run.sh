@@ -10,7 +10,8 @@
 #   2. make clean; make -j2 PG_CFLAGS="-Wall -Wextra -Werror"; make install
 #   3. the core's unit tests (test/unit/run.sh: gcc -Werror and clang ASan/UBSan)
 #   4. a throwaway cluster (server as the postgres user, socket in a temp dir)
-#      and `make installcheck` — the pg_regress suites in sql/ + expected/
+#      and `make installcheck` — the pg_regress suites in sql/ + expected/,
+#      then the isolation specs in specs/ + expected/ (pg_isolation_regress)
 #   5. every test/sql_*.sh and test/t_*.sh against that cluster (exit 0 = pass)
 #   6. stops the cluster
 # and ends with one line "N passed, M failed", counting unit test programs,
@@ -135,8 +136,13 @@ section "regression suites (make installcheck)"
 log=$work/regress.log
 make installcheck 2>&1 | tee "$log"
 regress_rc=${PIPESTATUS[0]}
+# make stops at the first failing test program: when the regression suites
+# failed, the isolation specs (which run after them) are run on their own.
+if ((regress_rc != 0)) && ! grep -q '^+++ isolation' "$log"; then
+	make installcheck REGRESS= 2>&1 | tee -a "$log"
+fi
 
-# pg_regress 15 prints one line per suite:
+# pg_regress 15 (and pg_isolation_regress) prints one line per suite or spec:
 #   "test setup                        ... ok           12 ms"     (serial)
 #   "     models                       ... FAILED       30 ms"     (parallel group)
 #   results are "ok", "FAILED", "FAILED (test process exited ...)" or
@@ -172,19 +178,21 @@ if ((regress_rc != 0 && rf == 0)); then
 	fail "make installcheck (exit status $regress_rc)"
 fi
 if ((regress_rc != 0)); then
-	# pg_regress names its diff file; with --outputdir=results it is
-	# results/regression.diffs.
-	diffs=$(sed -n 's/^file "\(.*regression\.diffs\)".*/\1/p' "$log" | tail -n 1)
-	if [[ -z $diffs ]]; then
-		for f in results/regression.diffs regression.diffs; do
-			[[ -f $f ]] && diffs=$f && break
+	# pg_regress names its diff file (regression.diffs in the output
+	# directory; output_iso/ for the isolation specs).
+	mapfile -t diffs < <(sed -n 's/^file "\(.*regression\.diffs\)".*/\1/p' "$log")
+	if ((${#diffs[@]} == 0)); then
+		for f in results/regression.diffs regression.diffs output_iso/regression.diffs; do
+			[[ -f $f ]] && diffs+=("$f")
 		done
 	fi
-	if [[ -n $diffs && -s $diffs ]]; then
-		echo "--- $diffs (first 200 lines)"
-		head -n 200 "$diffs"
-		echo "---"
-	fi
+	for f in "${diffs[@]}"; do
+		if [[ -s $f ]]; then
+			echo "--- $f (first 200 lines)"
+			head -n 200 "$f"
+			echo "---"
+		fi
+	done
 fi
 
 # --- 5. extra test scripts -------------------------------------------------------

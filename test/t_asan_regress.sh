@@ -73,10 +73,14 @@ inst=$tmp/inst
 # --- 1. the sanitized build, installed into the private tree ------------------
 say "building attrib with clang -fsanitize=address,undefined"
 mkdir -p "$tmp/build"
+# The released install scripts and the upgrade scripts (attrib--*.sql, tracked) are
+# copied; the current version's script, assembled by the Makefile, is built afresh.
+extversion=$(sed -n 's/^EXTVERSION *= *//p' Makefile)
+[[ -n $extversion ]] || die "no EXTVERSION in the Makefile"
 tar -C "$root" --exclude='*.o' --exclude='*.bc' --exclude='*.so' --exclude=results \
-	-cf - Makefile attrib.control src sql expected | tar -C "$tmp/build" -xf - ||
+	--exclude="attrib--$extversion.sql" \
+	-cf - Makefile attrib.control src sql expected attrib--*.sql | tar -C "$tmp/build" -xf - ||
 	die "copying the sources"
-rm -f "$tmp"/build/attrib--*.sql
 san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 if ! make -C "$tmp/build" -j2 CC=clang with_llvm=no \
 	PG_CFLAGS="$san -O1 -g -Wno-unused-command-line-argument -Wno-ignored-optimization-argument" \

@@ -10,16 +10,22 @@
 # at several fractions of D, so the timeout lands in different phases
 # (detoast and decode, weights, the exact split, emitting rows; for
 # journey_agg the scan and the final sort).  Each must fail with 57014 and
-# stop within ATTRIB_CANCEL_SLACK_MS (default 2000) of the timeout; the worst
-# latency is printed.  One call is also cancelled with pg_cancel_backend()
-# from another session.
+# stop within ATTRIB_CANCEL_SLACK_MS (default 1000, issue 6's "within a
+# second") of the timeout; the worst latency is printed.  The same for the
+# fits (Markov order 3 and Shapley, with their channel tables, over 50,000
+# generated journeys of 12 touches and 40 channels) and for attrib.refresh()
+# of the generator's CRM at scale 2.  One call is also cancelled with
+# pg_cancel_backend() from another session.
 #
 # Memory: in one session, 100 warm-up statements, then 1000 statements each
 # building a journey with journey_agg and crediting it under a model (all of
 # them in turn), then the backend's memory is compared with the warm-up:
 # RssAnon from /proc/<pid>/status (the script runs as root on the server's
 # machine) may grow by at most 2 MB, the total of pg_backend_memory_contexts
-# by at most 64 kB.
+# by at most 64 kB.  Then, each in a fresh session, one statement making 200 000
+# calls of credits() (in FROM and in a select list), touches() and
+# credit_split() may raise the backend's peak (VmHWM) by at most 16 MB
+# (ATTRIB_SRF_LEAK_MB).
 #
 # The scratch database attrib_cancel_memory is dropped at the end.  Exit 0/1.
 
@@ -32,7 +38,7 @@ source test/lib/tscript.sh
 
 db=attrib_cancel_memory
 touches=${ATTRIB_CANCEL_TOUCHES:-2000000}
-slack=${ATTRIB_CANCEL_SLACK_MS:-2000}
+slack=${ATTRIB_CANCEL_SLACK_MS:-1000}
 
 ts_init cancel_memory
 ts_db "$db"
@@ -83,8 +89,12 @@ cancel_check() {
 		t=$((full * f / 100))
 		((t < 50)) && t=50
 		read -r ms st <<<"$(run_ms "$sql" "$t")"
-		if [[ $st == ok && $ms -lt $t ]]; then
-			continue			# finished before the timeout fired (timing noise)
+		# Finished before the timeout fired: timing noise.  ms runs from a
+		# query before the statement to one after it, so a statement that ended
+		# just before its timer may show a little more than t on a loaded
+		# machine; half a second more is a timeout that did not work.
+		if [[ $st == ok ]] && ((ms < t + 500)); then
+			continue
 		fi
 		late=$((ms - t))
 		((late > worst)) && worst=$late
@@ -115,6 +125,29 @@ cancel_check "the text form of the big journey" "SELECT length(j::text) FROM big
 cancel_check "touches() of the big journey" "SELECT count(*) FROM bigj, attrib.touches(j)"
 cancel_check "split_amount over $touches weights" \
 	"SELECT cardinality(attrib.split_amount(123456789.01, array_agg((1.0 / (1 + i % 97))::float8), 2)) FROM generate_series(1, $touches) i"
+
+# The fits and their solvers: 600,000 touches, 12 per journey, 40 channels
+# (pseudo-random, so order 3 has tens of thousands of states); then a refresh.
+if ts_sql "$db" "SET client_min_messages = warning;
+	CREATE TABLE fitj AS
+	SELECT o, attrib.journey_agg('t' || i, timestamptz '2024-01-01 00:00+00' + i * interval '1 minute',
+								 'ch' || (abs(hashint8(i)) % 40)) AS j,
+		   abs(hashint8(o)) % 5 = 0 AS converted
+	FROM generate_series(1::int8, 600000) i, LATERAL (SELECT i / 12 AS o) x GROUP BY o" >"$ts_tmp/fit.log" 2>&1; then
+	cancel_check "markov_fit order 3 + markov_channels over 50,000 journeys" \
+		"SELECT count(*) FROM (SELECT attrib.markov_fit(j, converted, 3) m FROM fitj) f, attrib.markov_channels(f.m)"
+	cancel_check "shapley_fit + shapley_channels over 50,000 journeys" \
+		"SELECT count(*) FROM (SELECT attrib.shapley_fit(j, converted) m FROM fitj) f, attrib.shapley_channels(f.m)"
+else
+	cat "$ts_tmp/fit.log"
+	ts_fail "building the journeys to fit"
+fi
+if psql -X -q -v ON_ERROR_STOP=1 -v scale=2 -d "$db" -f test/gen/generate.sql >"$ts_tmp/gen.log" 2>&1; then
+	cancel_check "attrib.refresh() of the generated CRM (scale 2)" "SELECT attrib.refresh()"
+else
+	tail -n 20 "$ts_tmp/gen.log"
+	ts_fail "generating the CRM"
+fi
 
 # pg_cancel_backend from another session
 psql -X -q -At -d "$db" -c "SET application_name = 'attrib_cancel_me'" \
@@ -190,6 +223,45 @@ else
 	tail -n 20 "$ts_tmp/memory.log"
 	ts_fail "the 1000 statements"
 fi
+
+# --- memory within one statement: 200 000 SRF calls ---------------------------------
+# Each call of credits(), touches() and credit_split() used to leave its result
+# descriptor's catalog data (about 0.8 kB) in the per-query context, so one
+# statement over 10^7 journeys grew by gigabytes.  Each statement below makes
+# 200 000 calls (in FROM with LATERAL, and in a select list) in a fresh session;
+# the backend's peak (VmHWM) may grow by at most ATTRIB_SRF_LEAK_MB (default 16)
+# over the statement (credits grew by about 150 MB before the fix).  work_mem is
+# 1MB so that generate_series' own tuplestore goes to disk.
+srf_limit_kb=$((${ATTRIB_SRF_LEAK_MB:-16} * 1024))
+srf_calls=200000
+ts_sql "$db" "CREATE TABLE j3 AS SELECT attrib.with_context(attrib.journey_agg(id, at, ch), 'won', '2024-01-05', '2024-02-01') AS j
+	FROM (VALUES ('a', timestamptz '2024-01-01', 'email'), ('b', '2024-01-06', 'paid'), ('c', '2024-01-20', 'direct')) v(id, at, ch)" >/dev/null
+srf_check() {
+	local name=$1 sql=$2 log="$ts_tmp/srf_${1//[^a-z]/_}.log" hb ha
+	{
+		echo "SET work_mem = '1MB';"
+		echo "SELECT pg_backend_pid() AS pid \\gset"
+		echo "\\setenv P :pid"
+		echo "SELECT sum(c.credit) FROM j3, generate_series(1, 1000) g, attrib.credits(j3.j, 'linear', g::numeric(12,2)) c;"
+		echo "\\! sed -n 's/^VmHWM:[[:space:]]*\\([0-9]*\\).*/hwm_before \\1/p' /proc/\$P/status"
+		echo "$sql;"
+		echo "\\! sed -n 's/^VmHWM:[[:space:]]*\\([0-9]*\\).*/hwm_after \\1/p' /proc/\$P/status"
+	} | psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -f - >"$log" 2>&1
+	hb=$(sed -n 's/^hwm_before //p' "$log")
+	ha=$(sed -n 's/^hwm_after //p' "$log")
+	if [[ -z $hb || -z $ha ]]; then
+		tail -n 5 "$log"
+		ts_fail "$srf_calls calls of $name in one statement: memory figures missing"
+	elif ((ha - hb <= srf_limit_kb)); then
+		ts_ok "$srf_calls calls of $name in one statement: the backend's peak grew by $((ha - hb)) kB"
+	else
+		ts_fail "$srf_calls calls of $name in one statement: the backend's peak grew by $((ha - hb)) kB (limit $srf_limit_kb kB)"
+	fi
+}
+srf_check credits "SELECT sum(c.credit) FROM j3, generate_series(1, $srf_calls) g, attrib.credits(j3.j, 'linear', g::numeric(12,2)) c"
+srf_check "credits (select list)" "SELECT sum((r).credit) FROM (SELECT attrib.credits(j3.j, 'linear', g::numeric(12,2)) AS r FROM j3, generate_series(1, $srf_calls) g) s"
+srf_check touches "SELECT count(*) FROM j3, generate_series(1, $srf_calls) g, attrib.touches(attrib.with_context(j3.j, 'won', timestamptz '2024-01-05' + g * interval '1 s')) t"
+srf_check credit_split "SELECT sum(c.credit) FROM j3, generate_series(1, $srf_calls) g, attrib.credit_split(j3.j, '{a,b}', '{linear,first_touch}', array['{}'::jsonb, '{}'], g::numeric(12,2), 2, g::numeric(12,2), 2) c"
 
 echo "worst cancel latency: ${worst_all} ms after the timeout"
 ts_done

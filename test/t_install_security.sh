@@ -17,7 +17,8 @@
 #    control shows a naive unqualified call does trip one.
 # 2. CREATE EXTENSION attrib runs with search_path = hostile, public, pg_catalog
 #    (pg_catalog explicitly last): no marker; every object in the schema is
-#    the extension's.
+#    the extension's.  So do CREATE EXTENSION attrib VERSION of every released
+#    version and ALTER EXTENSION attrib UPDATE (the upgrade scripts).
 # 3. With the same search_path, every public function, aggregate, view,
 #    trigger and the refreshes are exercised on a small generated CRM: no
 #    marker (views and SQL-standard bodies bind at creation; plpgsql and
@@ -255,6 +256,26 @@ ts_check "every object in schema attrib belongs to the extension" "$(ts_sql "$db
 	WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = o.cls AND d.objid = o.oid
 					  AND d.deptype = 'e'
 					  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'attrib'))")" 0
+
+# ... and so do the upgrade scripts: every released version, installed and updated to
+# the current one under the hostile search_path (then the current version is in place
+# again for the entry points below)
+current=$(sed -n "s/^default_version *= *'\(.*\)'.*/\1/p" attrib.control)
+for f in attrib--*.sql; do
+	v=${f#attrib--}
+	v=${v%.sql}
+	[[ $v == *--* || $v == "$current" ]] && continue
+	if out=$(ts_sql "$db" "$hostile_path SET client_min_messages = warning; DROP EXTENSION attrib;
+			CREATE EXTENSION attrib VERSION '$v'; ALTER EXTENSION attrib UPDATE;
+			SELECT extversion FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'attrib'" 2>&1) &&
+		[[ $out == "$current" ]]; then
+		ts_ok "CREATE EXTENSION attrib VERSION '$v' + ALTER EXTENSION attrib UPDATE under the hostile search_path"
+	else
+		ts_fail "$v + ALTER EXTENSION attrib UPDATE under a hostile search_path: $out"
+		ts_done
+	fi
+	ts_check "installing $v and updating ran none of the look-alikes" "$(markers "$db")" "0:"
+done
 
 # --- 3. every entry point, still under the hostile search_path ----------------------
 scale=${ATTRIB_SECURITY_SCALE:-0.05}

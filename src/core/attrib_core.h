@@ -38,7 +38,7 @@ typedef enum at_status
 	AT_ECANCELED				/* the interrupt hook asked us to stop */
 } at_status;
 
-#define AT_MSG_LEN 256
+#define AT_MSG_LEN 512
 
 /* Filled by a failing core function; the glue turns it into ereport(ERROR). */
 typedef struct at_error
@@ -307,6 +307,7 @@ typedef struct at_weight_entry
 {
 	at_str		position;		/* "FT","LC","OC","CW","LT","middle" or "stage:NAME" */
 	double		weight;
+	uint64_t	units;			/* weight exactly, in units of 1 / wscale (if exact) */
 } at_weight_entry;
 
 typedef struct at_options
@@ -322,6 +323,14 @@ typedef struct at_options
 	uint32_t	nweights;		/* custom: entries other than middle */
 	at_weight_entry *weights;
 	double		middle;			/* custom: middle share */
+	/*
+	 * custom: when wexact, every weight (and middle) is the decimal fraction
+	 * units / wscale exactly (the shortest decimal that reads back as the given
+	 * double, at most 18 digits), so the money split can use exact ratios.
+	 */
+	bool		wexact;
+	uint64_t	middle_units;
+	uint64_t	wscale;			/* a power of ten, <= 10^18 */
 } at_options;
 
 /* Defaults for model m, then apply the JSON object options (may be NULL/empty). */
@@ -343,6 +352,19 @@ at_status	at_positions(at_env *env, const at_journey *j, uint32_t *pos);
  */
 at_status	at_weights(at_env *env, const at_journey *j, const at_options *opt,
 					   double *weight, uint32_t *pos, uint32_t *credited);
+
+/*
+ * at_weights, and also the weights as exact integers when the model's weights
+ * are rational (single-touch, linear, the positional models, custom weights
+ * given as decimals): then *exact is set and weight[i] = q[i] / sum(q) exactly,
+ * with 0 < sum(q) < 2^64 (when at least one touch is credited).  SPEC §4's
+ * remainder ties are exact ties only with exact ratios (0.4 : 0.2/3 is not one
+ * in binary floating point).  Otherwise (time decay, influence, no credited
+ * touch, or ratios too large for 64 bits) *exact is false and q is unspecified.
+ */
+at_status	at_weights_exact(at_env *env, const at_journey *j, const at_options *opt,
+							 double *weight, uint64_t *q, bool *exact,
+							 uint32_t *pos, uint32_t *credited);
 
 /* "FT", "LC", "OC", "CW", "LT" for k = 0..4 (bit 1 << k); stage k is "stage:" + name. */
 const char *at_fixed_position_name(int k);
@@ -391,6 +413,13 @@ bool		at_amount_to_int64(const at_amount *a, int64_t *out);
  */
 at_status	at_amount_split(at_env *env, const at_amount *a, const double *weight,
 							uint32_t n, at_amount *out);
+/*
+ * The same split with exact integer weights q_i (not all 0, sum < 2^64): share_i =
+ * floor(q_i * |a| / S), leftover units to the largest remainders, ties to the
+ * lower index.  at_amount_split is this after quantizing its double weights.
+ */
+at_status	at_amount_split_exact(at_env *env, const at_amount *a, const uint64_t *q,
+								  uint32_t n, at_amount *out);
 /* One non-additive share: w * a rounded half away from zero to a's scale (w >= 0). */
 at_status	at_amount_scale(at_env *env, const at_amount *a, double w, at_amount *out);
 

@@ -433,27 +433,60 @@ sort_index(at_env *env, uint32_t n, index_cmp cmp, const void *ctx, uint32_t **s
 	return AT_OK;
 }
 
-/* Two touches with equal ids: *found, and their indexes in *x, *y. */
+static uint32_t fnv1a(const char *p, size_t n);
+
+/*
+ * Two touches with equal ids: *found, and their indexes in *x, *y.  Of all
+ * repeated ids the bytewise smallest is reported, with its first two
+ * occurrences (x < y), as a stable sort by id would find them.  One pass over
+ * an open-addressing hash of the ids (at most half full): linear in n, where a
+ * sort cost n log n comparisons on every decode of a stored journey.
+ */
 static at_status
 find_duplicate_id(at_env *env, const touch_set *s, uint32_t n, bool *found,
 				  uint32_t *x, uint32_t *y)
 {
-	uint32_t   *idx;
-	at_status	st = sort_index(env, n, cmp_touch_id, s, &idx);
+	uint32_t	cap = 16,
+				mask,
+			   *slot;
 
 	*found = false;
-	if (st != AT_OK)
-		return st;
-	for (uint32_t i = 1; i < n; i++)
+	if (n < 2)
+		return AT_OK;
+	while (cap < 2 * (size_t) n)
+		cap *= 2;
+	mask = cap - 1;
+	if ((slot = at_alloc(env, (size_t) cap * sizeof(uint32_t))) == NULL)
+		return AT_ENOMEM;
+	memset(slot, 0, (size_t) cap * sizeof(uint32_t));
+	for (uint32_t i = 0; i < n; i++)
 	{
+		const at_touch *t = &s->t[i];
+		uint32_t	h = fnv1a(s->ids + t->id_off, t->id_len) & mask;
+
 		if (POLL(env, i))
 			return AT_ECANCELED;
-		if (cmp_touch_id(s, idx[i - 1], idx[i]) == 0)
+		for (;;)
 		{
-			*found = true;
-			*x = idx[i - 1];
-			*y = idx[i];
-			break;
+			uint32_t	e = slot[h];
+
+			if (e == 0)
+			{
+				slot[h] = i + 1;
+				break;
+			}
+			if (cmp_touch_id(s, e - 1, i) == 0)
+			{
+				/* a repeat: keep the smallest id (its first two occurrences) */
+				if (!*found || cmp_touch_id(s, e - 1, *x) < 0)
+				{
+					*found = true;
+					*x = e - 1;
+					*y = i;
+				}
+				break;
+			}
+			h = (h + 1) & mask;
 		}
 	}
 	return AT_OK;

@@ -265,6 +265,47 @@ cmp_trans(const void *ctx, uint32_t a, uint32_t b)
 	return t[a].to < t[b].to ? -1 : t[a].to > t[b].to;
 }
 
+/*
+ * The totals the decoder derives from a snapshot (how often each state is
+ * entered and left, how many touches end in each channel) must stay within
+ * AT_DD_MAX_COUNT too, or the snapshot encodes to bytes that at_markov_decode
+ * rejects as corrupt.  Adding fits (markov_merge) can pass that limit while
+ * every single count stays below it, e.g. a model with a large self-loop added
+ * to itself; that is a count overflow (AT_ELIMIT), reported here.
+ */
+static at_status
+check_totals(at_env *env, const at_markov_counts *c)
+{
+	uint32_t	ns = c->nstates;
+	uint64_t   *in = at_alloc(env, sizeof(uint64_t) * ((size_t) ns + 3));
+	uint64_t   *out = at_alloc(env, sizeof(uint64_t) * ((size_t) ns + 3));
+	uint64_t   *ending = at_alloc(env, sizeof(uint64_t) * ((size_t) c->nchannels + 1));
+	at_status	st;
+
+	if (in == NULL || out == NULL || ending == NULL)
+		return AT_ENOMEM;
+	memset(in, 0, sizeof(uint64_t) * ((size_t) ns + 3));
+	memset(out, 0, sizeof(uint64_t) * ((size_t) ns + 3));
+	memset(ending, 0, sizeof(uint64_t) * ((size_t) c->nchannels + 1));
+	for (uint32_t i = 0; i < c->ntrans; i++)
+	{
+		if (DD_POLL(env, i))
+			return AT_ECANCELED;
+		if ((st = dd_add_count(env, &out[c->trans[i].from], c->trans[i].count)) != AT_OK ||
+			(st = dd_add_count(env, &in[c->trans[i].to], c->trans[i].count)) != AT_OK)
+			return st;
+	}
+	for (uint32_t s = 1; s <= ns; s++)
+	{
+		if (DD_POLL(env, s))
+			return AT_ECANCELED;
+		if ((st = dd_add_count(env, &ending[c->state_ch[(size_t) (s - 1) * c->order +
+													  c->state_len[s - 1] - 1]], in[s])) != AT_OK)
+			return st;
+	}
+	return AT_OK;
+}
+
 at_status
 at_markov_fit_counts(at_env *env, const at_markov_fit *f, at_markov_counts *out)
 {
@@ -365,7 +406,7 @@ at_markov_fit_counts(at_env *env, const at_markov_fit *f, at_markov_counts *out)
 		return st;
 	for (uint32_t i = 0; i < nt; i++)
 		out->trans[i] = tr[tperm[i]];
-	return AT_OK;
+	return check_totals(env, out);
 }
 
 /* ------------------------------------------------------------------ */

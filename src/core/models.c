@@ -22,6 +22,8 @@
 
 #define OPT_COMMON (AT_OPT_EXCLUDE | AT_OPT_COLLAPSE | AT_OPT_DIRECT)
 
+typedef unsigned __int128 u128;
+
 static const at_model_info catalog[AT_M_NMODELS] = {
 	[AT_M_FIRST_TOUCH] = {"first_touch", "single-touch", true, OPT_COMMON,
 		"100% to the first touch (FT).", "Marketo Measure, HubSpot, Google Ads"},
@@ -271,7 +273,7 @@ half_life_option(at_env *env, const at_json *v, double *out_us)
 
 	if (!isfinite(days) || days <= 0 || days > 1e9)
 	{
-		at_fail(env, AT_EBAD_OPTION, "half_life must be a positive number of days");
+		at_fail(env, AT_EBAD_OPTION, "half_life must be a positive number of days, at most 1e9");
 		at_detail(env, "half_life is %g days.", days);
 		return at_hint(env, "For example {\"half_life\": 7} or {\"half_life\": \"36 hours\"}.");
 	}
@@ -284,6 +286,94 @@ bad:
 			? shown(v->str.p, v->str.len, buf, sizeof(buf)) : "(not a number or string)");
 	return at_hint(env, "Give a number of days or a string such as \"36 hours\" "
 				   "(units: seconds, minutes, hours, days, weeks).");
+}
+
+/*
+ * The shortest decimal that reads back as w (w >= 0, finite): w ~ digits /
+ * 10^decimals, with digits < 10^18 and 0 <= decimals <= 18.  false if there is
+ * none that short (such as 1e-30 or 1e30).
+ */
+static bool
+shortest_decimal(double w, uint64_t *digits, int *decimals)
+{
+	char		buf[40];
+
+	for (int prec = 1; prec <= 17; prec++)
+	{
+		char	   *e;
+		int			exp10;
+		uint64_t	d = 0;
+		int			dec;
+
+		snprintf(buf, sizeof(buf), "%.*e", prec - 1, w);
+		if (strtod(buf, NULL) != w)
+			continue;
+		/* buf is D[.DDD]e[+-]X */
+		for (const char *c = buf; *c != 'e'; c++)
+			if (*c >= '0' && *c <= '9')
+				d = d * 10 + (uint64_t) (*c - '0');
+		e = strchr(buf, 'e');
+		exp10 = atoi(e + 1);
+		dec = prec - 1 - exp10;
+		while (dec < 0 && d < UINT64_C(100000000000000000))
+		{
+			d *= 10;
+			dec++;
+		}
+		if (dec < 0 || dec > 18 || d >= UINT64_C(1000000000000000000))
+			return false;
+		*digits = d;
+		*decimals = dec;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Custom weights as exact decimals over one power of ten (o->wexact), so that
+ * {"FT": 0.4, "middle": 0.2, ...} splits money in the exact ratio 0.4 : 0.2.
+ */
+static at_status
+exact_weights(at_env *env, at_options *o)
+{
+	uint32_t	n = o->nweights + 1;
+	uint64_t   *du = at_alloc(env, sizeof(uint64_t) * n);
+	int		   *dd = at_alloc(env, sizeof(int) * n);
+	int			maxdec = 0;
+	uint64_t	scale = 1;
+	u128		total = 0;
+
+	o->wexact = false;
+	if (du == NULL || dd == NULL)
+		return AT_ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+	{
+		double		w = i < o->nweights ? o->weights[i].weight : o->middle;
+
+		if (!shortest_decimal(w, &du[i], &dd[i]))
+			return AT_OK;		/* not exact: the split quantizes the doubles */
+		if (dd[i] > maxdec)
+			maxdec = dd[i];
+	}
+	for (int k = 0; k < maxdec; k++)
+		scale *= 10;
+	for (uint32_t i = 0; i < n; i++)
+	{
+		u128		u = du[i];
+
+		for (int k = dd[i]; k < maxdec; k++)
+			u *= 10;
+		total += u;
+		if (total >= ((u128) 1 << 63))
+			return AT_OK;
+		if (i < o->nweights)
+			o->weights[i].units = (uint64_t) u;
+		else
+			o->middle_units = (uint64_t) u;
+	}
+	o->wscale = scale;
+	o->wexact = true;
+	return AT_OK;
 }
 
 /* weights: {"FT": .3, "LC": .3, "OC": .3, "middle": .1, "stage:SQL": 0} */
@@ -358,7 +448,7 @@ weights_option(at_env *env, const at_json *v, at_options *o)
 		at_detail(env, "The weights sum to %.12g.", sum);
 		return at_hint(env, "Scale the weights so that FT + LC + OC + CW + LT + stages + middle = 1.");
 	}
-	return AT_OK;
+	return exact_weights(env, o);
 }
 
 at_status
@@ -616,7 +706,44 @@ typedef struct share
 {
 	int64_t		holder;			/* prepared index, -1 when absent */
 	double		w;
+	uint64_t	u;				/* w exactly, in units of some 1 / scale */
 } share;
+
+/*
+ * Exact integer weights by prepared index, proportional to the shares SPEC §3
+ * gives (the same rules as below, in integers): with P present positions and
+ * m middle touches (m' = max(m, 1)), a holder gets m' * sum over its positions
+ * of (P * u + absent) and a middle touch gets P * middle; the sum is
+ * m' * P * (sum of all units).  false when that does not fit in 64 bits.
+ */
+static bool
+positional_exact(const share *sh, int nsh, uint64_t middle, int64_t cut,
+				 int npresent, int64_t nmiddle, const bool *held, uint64_t *q)
+{
+	u128		absent = 0,
+				total = middle,
+				mm = nmiddle > 0 ? (u128) nmiddle : 1;
+
+	for (int s = 0; s < nsh; s++)
+	{
+		if (sh[s].w <= 0)
+			continue;
+		total += sh[s].u;
+		if (!(sh[s].holder >= 0 && sh[s].holder <= cut))
+			absent += sh[s].u;
+	}
+	if (nmiddle == 0)
+		absent += middle;
+	/* every partial value below is at most the total, checked first */
+	if (total == 0 || total >= ((u128) 1 << 64) / mm / (u128) npresent)
+		return false;
+	for (int64_t i = 0; i <= cut; i++)
+		q[i] = held[i] ? 0 : (uint64_t) ((u128) middle * (u128) npresent);
+	for (int s = 0; s < nsh; s++)
+		if (sh[s].w > 0 && sh[s].holder >= 0 && sh[s].holder <= cut)
+			q[sh[s].holder] += (uint64_t) (mm * ((u128) sh[s].u * (u128) npresent + absent));
+	return true;
+}
 
 /*
  * SPEC §3's shared rules.  Counted touches are prepared indices 0..cut.  A
@@ -625,12 +752,21 @@ typedef struct share
  * middle) are spread evenly over the present positions; if no position is present
  * the counted touches are all middle and split everything equally.
  */
-static void
-positional(const share *sh, int nsh, double middle, int64_t cut, double *pw)
+static at_status
+positional(at_env *env, const share *sh, int nsh, double middle, uint64_t middle_u,
+		   int64_t cut, double *pw, uint64_t *q, bool *exact)
 {
 	int			npresent = 0;
 	double		absent = 0;
 	int64_t		nmiddle = 0;
+	bool	   *held = NULL;
+
+	if (q != NULL && *exact)
+	{
+		held = at_alloc(env, sizeof(bool) * (size_t) (cut + 1));
+		if (held == NULL)
+			return AT_ENOMEM;
+	}
 	for (int s = 0; s < nsh; s++)
 	{
 		if (sh[s].w <= 0)
@@ -648,6 +784,8 @@ positional(const share *sh, int nsh, double middle, int64_t cut, double *pw)
 			h = sh[s].w > 0 && sh[s].holder == i;
 		if (!h)
 			nmiddle++;
+		if (held != NULL)
+			held[i] = h;
 	}
 	if (nmiddle == 0)
 		absent += middle;
@@ -655,9 +793,15 @@ positional(const share *sh, int nsh, double middle, int64_t cut, double *pw)
 	{
 		/* everything goes to the middle (all counted touches) */
 		for (int64_t i = 0; i <= cut; i++)
+		{
 			pw[i] = 1.0 / (double) (cut + 1);
-		return;
+			if (held != NULL)
+				q[i] = 1;
+		}
+		return AT_OK;
 	}
+	if (held != NULL)
+		*exact = positional_exact(sh, nsh, middle_u, cut, npresent, nmiddle, held, q);
 	for (int s = 0; s < nsh; s++)
 		if (sh[s].w > 0 && sh[s].holder >= 0 && sh[s].holder <= cut)
 			pw[sh[s].holder] += sh[s].w + absent / npresent;
@@ -675,6 +819,7 @@ positional(const share *sh, int nsh, double middle, int64_t cut, double *pw)
 				pw[i] += each;
 		}
 	}
+	return AT_OK;
 }
 
 /* the stage index of "stage:NAME" in the journey's context, or -1 */
@@ -694,7 +839,18 @@ at_status
 at_weights(at_env *env, const at_journey *j, const at_options *o,
 		   double *weight, uint32_t *pos, uint32_t *credited)
 {
+	bool		exact;
+
+	return at_weights_exact(env, j, o, weight, NULL, &exact, pos, credited);
+}
+
+at_status
+at_weights_exact(at_env *env, const at_journey *j, const at_options *o,
+				 double *weight, uint64_t *q, bool *exact,
+				 uint32_t *pos, uint32_t *credited)
+{
 	uint32_t   *idx;
+	uint64_t   *pq = NULL;		/* exact weights by prepared index */
 	double	   *pw;				/* weights by prepared index */
 	uint32_t   *pp;				/* positions by prepared index */
 	uint32_t	n;
@@ -706,6 +862,7 @@ at_weights(at_env *env, const at_journey *j, const at_options *o,
 	memset(weight, 0, sizeof(double) * j->ntouches);
 	memset(pos, 0, sizeof(uint32_t) * j->ntouches);
 	*credited = 0;
+	*exact = false;
 	idx = at_alloc(env, sizeof(uint32_t) * (j->ntouches ? j->ntouches : 1));
 	if (idx == NULL)
 		return AT_ENOMEM;
@@ -720,6 +877,16 @@ at_weights(at_env *env, const at_journey *j, const at_options *o,
 		return AT_ENOMEM;
 	memset(pw, 0, sizeof(double) * n);
 	memset(pp, 0, sizeof(uint32_t) * n);
+	if (q != NULL)
+	{
+		pq = at_alloc(env, sizeof(uint64_t) * n);
+		if (pq == NULL)
+			return AT_ENOMEM;
+		memset(pq, 0, sizeof(uint64_t) * n);
+		/* rational models; the positional ones may still turn out too large */
+		*exact = o->model != AT_M_TIME_DECAY && o->model != AT_M_INFLUENCE &&
+			(o->model != AT_M_CUSTOM || o->wexact);
+	}
 	find_milestones(j, idx, n, &ms);
 	position_bits(j, &ms, pp);
 	cut = (int64_t) n - 1;
@@ -759,48 +926,53 @@ at_weights(at_env *env, const at_journey *j, const at_options *o,
 		case AT_M_LINEAR:
 		case AT_M_INFLUENCE:
 			for (uint32_t i = 0; i < n; i++)
+			{
 				pw[i] = o->model == AT_M_LINEAR ? 1.0 / n : 1.0;
+				if (pq != NULL)
+					pq[i] = 1;
+			}
 			break;
 		case AT_M_POSITION_BASED:
 		case AT_M_J_SHAPED:
 		case AT_M_INVERSE_J:
 			{
-				double		first = o->model == AT_M_POSITION_BASED ? 0.4
-					: o->model == AT_M_J_SHAPED ? 0.2 : 0.6;
-				double		last = o->model == AT_M_POSITION_BASED ? 0.4
-					: o->model == AT_M_J_SHAPED ? 0.6 : 0.2;
-				share		sh[2] = {{ms.holder[K_FT], first}, {ms.holder[K_LT], last}};
+				/* units of 1/1000, exactly the decimal shares */
+				uint64_t	first = o->model == AT_M_POSITION_BASED ? 400
+					: o->model == AT_M_J_SHAPED ? 200 : 600;
+				uint64_t	last = 800 - first;
+				share		sh[2] = {{ms.holder[K_FT], first / 1000.0, first},
+				{ms.holder[K_LT], last / 1000.0, last}};
 
-				positional(sh, 2, 0.2, cut, pw);
+				st = positional(env, sh, 2, 0.2, 200, cut, pw, pq, exact);
 			}
 			break;
 		case AT_M_U_SHAPED:
 			{
-				share		sh[2] = {{ms.holder[K_FT], 0.4}, {ms.holder[K_LC], 0.4}};
+				share		sh[2] = {{ms.holder[K_FT], 0.4, 400}, {ms.holder[K_LC], 0.4, 400}};
 
 				if (ms.holder[K_LC] >= 0)
 					cut = ms.holder[K_LC];
-				positional(sh, 2, 0.2, cut, pw);
+				st = positional(env, sh, 2, 0.2, 200, cut, pw, pq, exact);
 			}
 			break;
 		case AT_M_W_SHAPED:
 			{
-				share		sh[3] = {{ms.holder[K_FT], 0.3}, {ms.holder[K_LC], 0.3},
-				{ms.holder[K_OC], 0.3}};
+				share		sh[3] = {{ms.holder[K_FT], 0.3, 300}, {ms.holder[K_LC], 0.3, 300},
+				{ms.holder[K_OC], 0.3, 300}};
 
 				if (ms.holder[K_OC] >= 0)
 					cut = ms.holder[K_OC];
-				positional(sh, 3, 0.1, cut, pw);
+				st = positional(env, sh, 3, 0.1, 100, cut, pw, pq, exact);
 			}
 			break;
 		case AT_M_FULL_PATH:
 			{
-				share		sh[4] = {{ms.holder[K_FT], 0.225}, {ms.holder[K_LC], 0.225},
-				{ms.holder[K_OC], 0.225}, {ms.holder[K_CW], 0.225}};
+				share		sh[4] = {{ms.holder[K_FT], 0.225, 225}, {ms.holder[K_LC], 0.225, 225},
+				{ms.holder[K_OC], 0.225, 225}, {ms.holder[K_CW], 0.225, 225}};
 
 				if (ms.holder[K_CW] >= 0)
 					cut = ms.holder[K_CW];
-				positional(sh, 4, 0.1, cut, pw);
+				st = positional(env, sh, 4, 0.1, 100, cut, pw, pq, exact);
 			}
 			break;
 		case AT_M_CUSTOM:
@@ -814,6 +986,7 @@ at_weights(at_env *env, const at_journey *j, const at_options *o,
 					at_str		p = o->weights[w].position;
 
 					sh[w].w = o->weights[w].weight;
+					sh[w].u = o->weights[w].units;
 					sh[w].holder = -1;
 					if (p.len > 6 && str_ieq(p.p, 6, "stage:", 6))
 					{
@@ -827,7 +1000,8 @@ at_weights(at_env *env, const at_journey *j, const at_options *o,
 							if (str_ieq(p.p, p.len, fixed_names[k], 2))
 								sh[w].holder = ms.holder[k];
 				}
-				positional(sh, (int) o->nweights, o->middle, cut, pw);
+				st = positional(env, sh, (int) o->nweights, o->middle, o->middle_units,
+								cut, pw, pq, exact);
 			}
 			break;
 		case AT_M_TIME_DECAY:
@@ -864,13 +1038,23 @@ at_weights(at_env *env, const at_journey *j, const at_options *o,
 		default:
 			return at_fail(env, AT_EUNKNOWN_MODEL, "model %d has no rule-based weights", (int) o->model);
 	}
+	if (st != AT_OK)
+		return st;
 	if (pick >= 0)
+	{
 		pw[pick] = 1.0;
+		if (pq != NULL)
+			pq[pick] = 1;
+	}
 
+	if (q != NULL && *exact)
+		memset(q, 0, sizeof(uint64_t) * j->ntouches);
 	for (uint32_t i = 0; i < n; i++)
 	{
 		weight[idx[i]] = pw[i];
 		pos[idx[i]] = pp[i];
+		if (q != NULL && *exact)
+			q[idx[i]] = pq[i];
 	}
 	return AT_OK;
 }

@@ -812,15 +812,46 @@ check_weights(at_env *env, const double *weight, uint32_t n)
 	return AT_OK;
 }
 
+/* Exact integer weights: 1..AT_MAX_TOUCHES of them, not all 0, summing below 2^64. */
+static at_status
+check_exact_weights(at_env *env, const uint64_t *q, uint32_t n)
+{
+	u128		s = 0;
+	uint32_t	i;
+
+	if (n == 0)
+	{
+		at_fail(env, AT_EBAD_WEIGHTS, "no weights to split an amount among");
+		return at_detail(env, "An amount is split among at least one weight.");
+	}
+	if (n > AT_MAX_TOUCHES)
+	{
+		at_fail(env, AT_ELIMIT, "too many weights to split an amount among");
+		return at_detail(env, "There are %u weights; at most %u are allowed.",
+						 (unsigned) n, (unsigned) AT_MAX_TOUCHES);
+	}
+	for (i = 0; i < n; i++)
+		s += q[i];
+	if (s == 0)
+	{
+		at_fail(env, AT_EBAD_WEIGHTS, "weights are all zero");
+		return at_detail(env, "All %u weights are 0; at least one must be positive to split an amount.",
+						 (unsigned) n);
+	}
+	if (s >= TWO64)
+		return at_fail(env, AT_EBAD_WEIGHTS, "exact weights sum to 2^64 or more");
+	return AT_OK;
+}
+
 /*
  * at_amount_split, with path 1 forcing the general (bignum) path on amounts
  * the fast path (|a| < 2^64, one 128-bit product per share) would take; both
  * give identical results.  Shares of the fast path are slices of one block.
  * On failure out[] is unspecified.
  */
-at_status
-at_amount_split_path(at_env *env, const at_amount *a, const double *weight,
-					 uint32_t n, at_amount *out, int path)
+static at_status
+split(at_env *env, const at_amount *a, const double *weight, const uint64_t *qin,
+	  uint32_t n, at_amount *out, int path)
 {
 	const uint32_t *alimbs;
 	uint32_t	nl;
@@ -839,11 +870,12 @@ at_amount_split_path(at_env *env, const at_amount *a, const double *weight,
 	uint32_t	m;
 	uint32_t	i;
 
-	if (weight == NULL || out == NULL)
+	if ((weight == NULL && qin == NULL) || out == NULL)
 		return at_fail(env, AT_ENULL, "weights or output are NULL");
 	if (check_amount(env, a, &nl) != AT_OK)
 		return env->err->status;
-	if (check_weights(env, weight, n) != AT_OK)
+	if (qin != NULL ? check_exact_weights(env, qin, n) != AT_OK
+		: check_weights(env, weight, n) != AT_OK)
 		return env->err->status;
 
 	/* Copy a's fields: out may alias a. */
@@ -884,7 +916,16 @@ at_amount_split_path(at_env *env, const at_amount *a, const double *weight,
 			return env->err->status;
 	}
 
-	if (quantize_weights(env, &work, weight, n, &q, &key, &sq) != AT_OK)
+	if (qin != NULL)
+	{
+		sq = 0;
+		for (i = 0; i < n; i++)
+		{
+			q[i] = qin[i];
+			sq += qin[i];		/* checked: no overflow, > 0 */
+		}
+	}
+	else if (quantize_weights(env, &work, weight, n, &q, &key, &sq) != AT_OK)
 		return env->err->status;
 
 	/*
@@ -1039,10 +1080,26 @@ at_amount_split_path(at_env *env, const at_amount *a, const double *weight,
 }
 
 at_status
+at_amount_split_path(at_env *env, const at_amount *a, const double *weight,
+					 uint32_t n, at_amount *out, int path)
+{
+	return split(env, a, weight, NULL, n, out, path);
+}
+
+at_status
 at_amount_split(at_env *env, const at_amount *a, const double *weight, uint32_t n,
 				at_amount *out)
 {
-	return at_amount_split_path(env, a, weight, n, out, 0);
+	return split(env, a, weight, NULL, n, out, 0);
+}
+
+at_status
+at_amount_split_exact(at_env *env, const at_amount *a, const uint64_t *q, uint32_t n,
+					  at_amount *out)
+{
+	if (q == NULL)
+		return at_fail(env, AT_ENULL, "weights or output are NULL");
+	return split(env, a, NULL, q, n, out, 0);
 }
 
 /* ------------------------------------------------------------------ */

@@ -9,12 +9,17 @@
 -- account on Citus.  Decisions are written down in docs/reports-lifecycle.md.
 -- ------------------------------------------------------------------
 
+-- Each instant is measured from PostgreSQL's own epoch (2000-01-01 UTC, where
+-- the stored value is 0), so neither subtraction can overflow: to_at - from_at
+-- itself wraps around (PostgreSQL 15 does not check) for instants more than
+-- ~292,000 years apart.  EXTRACT(epoch FROM interval) is exact numeric.
 CREATE FUNCTION @extschema@.days_between(from_at pg_catalog.timestamptz, to_at pg_catalog.timestamptz)
 RETURNS pg_catalog.numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN pg_catalog.round(EXTRACT(epoch FROM to_at - from_at) / 86400, 2);
+RETURN pg_catalog.round((EXTRACT(epoch FROM to_at - '2000-01-01 00:00:00+00'::pg_catalog.timestamptz)
+	- EXTRACT(epoch FROM from_at - '2000-01-01 00:00:00+00'::pg_catalog.timestamptz)) / 86400, 2);
 COMMENT ON FUNCTION @extschema@.days_between(pg_catalog.timestamptz, pg_catalog.timestamptz) IS
-'Elapsed time from from_at to to_at in days of 24 hours (independent of the time zone and of daylight saving), rounded to 2 decimals; negative when to_at is earlier; NULL when either is NULL.';
+'Elapsed time from from_at to to_at in days of 24 hours (independent of the time zone and of daylight saving), rounded to 2 decimals; negative when to_at is earlier; NULL when either is NULL. Exact over the whole timestamp range.';
 
 -- ------------------------------------------------------------------
 -- Time to conversion

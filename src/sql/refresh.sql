@@ -365,21 +365,35 @@ COMMENT ON FUNCTION @extschema@.refresh_scope(pg_catalog.text[], pg_catalog.bool
 -- settings, rates or channels make every journey stale; changes to the model
 -- registry make every credit stale.  (Mapped sources are not tracked: call
 -- attrib.mark_changed() or run a full refresh.)
+--
+-- Both tables are keyed by the writing transaction's id as well, so a writer
+-- only ever conflicts with its own rows, and a refresh only ever deletes rows
+-- of transactions that committed before it looked: a write never waits for a
+-- refresh (nor a refresh for a write, so no deadlock when a transaction both
+-- writes and refreshes), and a write committing while a refresh runs keeps its
+-- mark for the next one.  (With one row per account, a refresh deleting an
+-- account's row made a concurrent write of that account wait until the refresh
+-- committed, and a write whose row already existed was taken out of the queue
+-- by a refresh that could not see it yet: a lost update.  See the isolation
+-- specs in specs/.)
 -- ------------------------------------------------------------------
 
 CREATE TABLE @extschema@.refresh_queue (
-	account_id pg_catalog.text PRIMARY KEY
+	account_id pg_catalog.text NOT NULL,
+	xid pg_catalog.xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+	PRIMARY KEY (account_id, xid)
 );
-COMMENT ON TABLE @extschema@.refresh_queue IS 'Accounts whose CRM rows changed since the last refresh: attrib.refresh_incremental() rebuilds exactly these.';
+COMMENT ON TABLE @extschema@.refresh_queue IS 'Accounts whose CRM rows changed since the last refresh, once per writing transaction: attrib.refresh_incremental() rebuilds exactly these.';
 COMMENT ON COLUMN @extschema@.refresh_queue.account_id IS 'Account to rebuild.';
+COMMENT ON COLUMN @extschema@.refresh_queue.xid IS 'The transaction that queued it.';
 
 CREATE TABLE @extschema@.refresh_state (
-	singleton pg_catalog.bool PRIMARY KEY DEFAULT true CHECK (singleton),
+	xid pg_catalog.xid8 PRIMARY KEY DEFAULT pg_catalog.pg_current_xact_id(),
 	journeys_stale pg_catalog.bool NOT NULL DEFAULT false,
 	credits_stale pg_catalog.bool NOT NULL DEFAULT false
 );
-COMMENT ON TABLE @extschema@.refresh_state IS 'What an incremental refresh must redo beyond the queued accounts: every journey (settings, rates or channels changed), or every credit (the model registry changed).';
-COMMENT ON COLUMN @extschema@.refresh_state.singleton IS 'Always true: one row at most.';
+COMMENT ON TABLE @extschema@.refresh_state IS 'What an incremental refresh must redo beyond the queued accounts, one row per changing transaction: every journey (settings, rates or channels changed), or every credit (the model registry changed).';
+COMMENT ON COLUMN @extschema@.refresh_state.xid IS 'The transaction that made the change.';
 COMMENT ON COLUMN @extschema@.refresh_state.journeys_stale IS 'Every journey must be rebuilt.';
 COMMENT ON COLUMN @extschema@.refresh_state.credits_stale IS 'Every credit must be recomputed from the stored journeys.';
 
@@ -387,7 +401,7 @@ CREATE FUNCTION @extschema@.mark_changed(accounts pg_catalog.text[])
 RETURNS void
 LANGUAGE sql SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-	INSERT INTO @extschema@.refresh_queue
+	INSERT INTO @extschema@.refresh_queue (account_id)
 	SELECT DISTINCT a FROM pg_catalog.unnest(accounts) a WHERE a IS NOT NULL
 	ON CONFLICT DO NOTHING;
 END;
@@ -398,11 +412,11 @@ CREATE FUNCTION @extschema@.track_accounts() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF TG_OP IN ('INSERT', 'UPDATE') THEN
-		INSERT INTO @extschema@.refresh_queue SELECT DISTINCT n.account_id FROM new_rows n
+		INSERT INTO @extschema@.refresh_queue (account_id) SELECT DISTINCT n.account_id FROM new_rows n
 		ON CONFLICT DO NOTHING;
 	END IF;
 	IF TG_OP IN ('DELETE', 'UPDATE') THEN
-		INSERT INTO @extschema@.refresh_queue SELECT DISTINCT o.account_id FROM old_rows o
+		INSERT INTO @extschema@.refresh_queue (account_id) SELECT DISTINCT o.account_id FROM old_rows o
 		ON CONFLICT DO NOTHING;
 	END IF;
 	RETURN NULL;
@@ -412,9 +426,9 @@ COMMENT ON FUNCTION @extschema@.track_accounts() IS 'Trigger: queues the account
 CREATE FUNCTION @extschema@.track_stale() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-	INSERT INTO @extschema@.refresh_state AS r (singleton, journeys_stale, credits_stale)
-	VALUES (true, TG_ARGV[0] = 'journeys', TG_ARGV[0] = 'credits')
-	ON CONFLICT (singleton) DO UPDATE
+	INSERT INTO @extschema@.refresh_state AS r (journeys_stale, credits_stale)
+	VALUES (TG_ARGV[0] = 'journeys', TG_ARGV[0] = 'credits')
+	ON CONFLICT (xid) DO UPDATE
 		SET journeys_stale = r.journeys_stale OR EXCLUDED.journeys_stale,
 			credits_stale = r.credits_stale OR EXCLUDED.credits_stale;
 	RETURN NULL;
@@ -495,15 +509,34 @@ RETURNS pg_catalog.timestamptz
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	m record;
+	rel pg_catalog.regclass;
 BEGIN
 	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('attrib.refresh'));
+	-- Re-apply a mapping only where it is not in force: after a restore the
+	-- src_* view reads attrib's own table again, and a column attrib knows may
+	-- have been added to the mapped relation since.  Re-creating a view that is
+	-- in force would take an ACCESS EXCLUSIVE lock on it until the refresh
+	-- commits, blocking every reader of the reports for the whole refresh.
 	FOR m IN SELECT * FROM @extschema@.source_map LOOP
-		PERFORM @extschema@.map_source(m.entity, m.relation::pg_catalog.regclass);
+		rel := m.relation::pg_catalog.regclass;
+		IF EXISTS (
+			SELECT 1 FROM pg_attribute a
+			WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+			  AND EXISTS (SELECT 1 FROM pg_attribute b
+						  WHERE b.attrelid = format('@extschema@.%I', m.entity)::pg_catalog.regclass
+							AND b.attname = a.attname AND b.attnum > 0 AND NOT b.attisdropped)
+			  AND NOT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_rewrite w ON w.oid = d.objid
+							  WHERE d.classid = 'pg_rewrite'::pg_catalog.regclass
+								AND w.ev_class = format('@extschema@.%I', 'src_' || m.entity)::pg_catalog.regclass
+								AND d.refclassid = 'pg_class'::pg_catalog.regclass
+								AND d.refobjid = rel AND d.refobjsubid = a.attnum)) THEN
+			PERFORM @extschema@.map_source(m.entity, rel);
+		END IF;
 	END LOOP;
 	RETURN coalesce((SELECT s.as_of FROM @extschema@.effective_settings s), pg_catalog.now());
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh_begin() IS
-'Starts a refresh: takes the refresh lock (refreshes run one at a time; readers are never blocked), re-applies mapped sources, and returns the as-of time to use.';
+'Starts a refresh: takes the refresh lock (refreshes run one at a time; readers are never blocked), re-applies mapped sources that are not in force (e.g. after a restore), and returns the as-of time to use.';
 
 CREATE FUNCTION @extschema@.refresh()
 RETURNS @extschema@.refresh_log
@@ -534,7 +567,11 @@ DECLARE
 	n pg_catalog.int8 := 0;
 	n_credits pg_catalog.int8 := 0;
 BEGIN
-	DELETE FROM @extschema@.refresh_state RETURNING * INTO st;
+	-- the marks of committed changes (the statement's snapshot); a change
+	-- committing later keeps its mark for the next refresh
+	WITH taken AS (DELETE FROM @extschema@.refresh_state RETURNING journeys_stale, credits_stale)
+	SELECT pg_catalog.bool_or(journeys_stale) AS journeys_stale, pg_catalog.bool_or(credits_stale) AS credits_stale
+	INTO st FROM taken;
 	IF coalesce(st.journeys_stale, false) THEN
 		DELETE FROM @extschema@.refresh_queue;
 		r := @extschema@.refresh_scope(NULL, true, t_as_of);
@@ -544,7 +581,7 @@ BEGIN
 	-- the queued accounts, taken out of the queue: a write after this point
 	-- queues its account again for the next refresh
 	WITH taken AS (DELETE FROM @extschema@.refresh_queue RETURNING account_id)
-	SELECT pg_catalog.array_agg(account_id) INTO changed FROM taken;
+	SELECT pg_catalog.array_agg(DISTINCT account_id) INTO changed FROM taken;
 	IF changed IS NOT NULL THEN
 		r := @extschema@.refresh_scope(changed, true, t_as_of);
 		n := r.n_journeys;

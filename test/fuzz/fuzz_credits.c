@@ -419,6 +419,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	at_amount	a;
 	double	   *w = NULL;
 	uint32_t   *pos = NULL;
+	uint64_t   *q = NULL;
+	bool		exact = false;
 	at_amount  *credit = NULL;
 	uint32_t	credited;
 	bool		additive;
@@ -453,7 +455,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(w && pos && credit, "out of memory");
 
 	F.cancel_after = cancel;
-	st = at_weights(&F.env, &j, &o, w, pos, &credited);
+	q = malloc(sizeof(uint64_t) * (j.ntouches ? j.ntouches : 1));
+	FZ_CHECK(q != NULL, "out of memory");
+	st = at_weights_exact(&F.env, &j, &o, w, q, &exact, pos, &credited);
 	if (st != AT_OK)
 	{
 		fz_check_failure(&F, st, "at_weights");
@@ -480,13 +484,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FZ_CHECK(fabs(sum - 1) <= 1e-9 + 64 * DBL_EPSILON * j.ntouches,
 					 "model %s: %u weights sum to %.17g (options %s)",
 					 at_model_catalog(m)->name, j.ntouches, sum, opt.buf);
+		/* exact integer weights, when given, are the same weights */
+		FZ_CHECK(!exact || (additive && credited > 0), "exact weights for model %s",
+				 at_model_catalog(m)->name);
+		if (exact)
+		{
+			long double qs = 0;
+
+			for (uint32_t i = 0; i < j.ntouches; i++)
+				qs += (long double) q[i];
+			FZ_CHECK(qs > 0 && qs < 18446744073709551616.0L, "exact weights sum to %Lg", qs);
+			for (uint32_t i = 0; i < j.ntouches; i++)
+				FZ_CHECK(fabsl((long double) q[i] / qs - w[i]) <= 1e-12L &&
+						 (q[i] == 0) == (w[i] == 0),
+						 "model %s: touch %u exact weight %llu / %Lg, double %.17g (options %s)",
+						 at_model_catalog(m)->name, i, (unsigned long long) q[i], qs, w[i], opt.buf);
+		}
 	}
 	if (credited == 0)
 		goto done;
 
 	if (additive)
 	{
-		st = at_amount_split(&F.env, &a, w, j.ntouches, credit);
+		st = exact ? at_amount_split_exact(&F.env, &a, q, j.ntouches, credit)
+			: at_amount_split(&F.env, &a, w, j.ntouches, credit);
 		if (st != AT_OK)
 		{
 			fz_check_failure(&F, st, "at_amount_split");
@@ -527,6 +548,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 done:
 	free(w);
+	free(q);
 	free(pos);
 	free(credit);
 	F.cancel_after = -1;

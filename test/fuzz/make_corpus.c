@@ -7,6 +7,7 @@
  * Usage: make_corpus CORPUS_DIR
  */
 #include "attrib_core.h"
+#include "datadriven.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -382,6 +383,197 @@ money_seeds(void)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Fitted models (fuzz_markov_decode, fuzz_shapley_decode, fuzz_model_text) */
+/* ------------------------------------------------------------------ */
+
+/* a journey from a path of space-separated channel names, one touch a day */
+static at_journey
+path_journey(const char *p)
+{
+	at_builder	b;
+	at_journey	j;
+	uint32_t	n = 0;
+
+	at_builder_init(&b);
+	while (*p)
+	{
+		const char *start;
+		char		id[16];
+
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		start = p;
+		while (*p && *p != ' ')
+			p++;
+		snprintf(id, sizeof(id), "t%u", n);
+		if (at_builder_add(&env, &b, id, strlen(id), INT64_C(757382400000000) +
+						   (int64_t) n * INT64_C(86400000000), start, (size_t) (p - start)) != AT_OK)
+			die("builder_add");
+		n++;
+	}
+	if (at_builder_finish(&env, &b, &j) != AT_OK)
+		die("builder_finish");
+	return j;
+}
+
+typedef struct dd_example
+{
+	const char *path;
+	bool		converted;
+} dd_example;
+
+/* the hand-worked examples of docs/datadriven.md and the unit tests, and more */
+static const dd_example dd_ex1[] = {
+	{"A B", true}, {"A", false}, {"B", true}, {"B A", false},
+};
+static const dd_example dd_ex2[] = {
+	{"paid_search email webinar email direct", true}, {"email email", false},
+	{"webinar", true}, {"", false}, {"direct paid_search", false},
+	{"email webinar direct", true}, {"A B C D E", true}, {"E D C B A", false},
+	{"\xc3\xa9t\xc3\xa9 \"q\"\\", true},
+};
+static const dd_example dd_ex3[] = {
+	{"A", false}, {"A", false}, {"B", false},
+};
+
+static void
+write_model_text(const char *name, int shapley, const char *text, size_t len)
+{
+	char	   *buf = malloc(len + 1);
+
+	if (buf == NULL)
+		die("malloc");
+	buf[0] = (char) shapley;
+	memcpy(buf + 1, text, len);
+	write_file("fuzz_model_text", name, buf, len + 1);
+	free(buf);
+}
+
+static void
+markov_seed(const char *name, const dd_example *ex, size_t n, uint32_t order)
+{
+	at_markov_fit *f;
+	at_markov_counts c;
+	uint8_t    *bytes;
+	size_t		len;
+	char	   *text;
+	size_t		tlen;
+
+	if (at_markov_fit_create(&env, order, &f) != AT_OK)
+		die("markov_fit_create");
+	for (size_t i = 0; i < n; i++)
+	{
+		at_journey	j = path_journey(ex[i].path);
+
+		if (at_markov_fit_add(&env, f, &j, ex[i].converted) != AT_OK)
+			die("markov_fit_add");
+	}
+	if (at_markov_fit_counts(&env, f, &c) != AT_OK ||
+		at_markov_encode(&env, &c, &bytes, &len) != AT_OK ||
+		at_markov_to_text(&env, &c, &text, &tlen) != AT_OK)
+		die("markov seed");
+	write_file("fuzz_markov_decode", name, bytes, len);
+	write_model_text(name, 0, text, tlen);
+}
+
+static void
+shapley_seed(const char *name, const dd_example *ex, size_t n)
+{
+	at_shapley_fit *f;
+	at_shapley_counts c;
+	uint8_t    *bytes;
+	size_t		len;
+	char	   *text;
+	size_t		tlen;
+
+	if (at_shapley_fit_create(&env, &f) != AT_OK)
+		die("shapley_fit_create");
+	for (size_t i = 0; i < n; i++)
+	{
+		at_journey	j = path_journey(ex[i].path);
+
+		if (at_shapley_fit_add(&env, f, &j, ex[i].converted) != AT_OK)
+			die("shapley_fit_add");
+	}
+	if (at_shapley_fit_counts(&env, f, &c) != AT_OK ||
+		at_shapley_encode(&env, &c, &bytes, &len) != AT_OK ||
+		at_shapley_to_text(&env, &c, &text, &tlen) != AT_OK)
+		die("shapley seed");
+	write_file("fuzz_shapley_decode", name, bytes, len);
+	write_model_text(name, 1, text, tlen);
+}
+
+/* counts near the limit (2^63 - 1), through the text parsers */
+static void
+big_seeds(void)
+{
+	static const char mk[] =
+		"{\"type\":\"markov\",\"version\":1,\"order\":1,\"journeys\":6917529027641081856,"
+		"\"conversions\":4611686018427387904,\"channels\":[[\"A\",2305843009213693952,"
+		"2305843009213693952],[\"B\",6917529027641081856,4611686018427387904]],"
+		"\"transitions\":[[\"start\",[\"A\"],2305843009213693952],[\"start\",[\"B\"],"
+		"4611686018427387904],[[\"A\"],[\"B\"],2305843009213693952],[[\"B\"],\"conversion\","
+		"4611686018427387904],[[\"B\"],\"null\",2305843009213693952]]}";
+	static const char sh[] =
+		"{\"type\":\"shapley\",\"version\":1,\"journeys\":9223372036854775805,"
+		"\"conversions\":4611686018427387906,\"coalitions\":[[[],1,1],[[\"A\"],"
+		"4611686018427387900,1],[[\"A\",\"B\"],4611686018427387902,4611686018427387902],"
+		"[[\"B\"],2,2]]}";
+	static const char reordered[] =
+		"{ \"transitions\": [[[\"B\"], \"conversion\", 1], [\"start\", [\"B\"], 1]],"
+		" \"channels\": [[\"B\", 1, 1]], \"conversions\": 1, \"journeys\": 1,"
+		" \"order\": 2, \"version\": 1, \"type\": \"markov\" }";
+	/* a big self-loop: fine alone, but added to itself state A is entered > 2^63 times */
+	static const char loop[] =
+		"{\"type\":\"markov\",\"version\":1,\"order\":1,\"journeys\":1000000000000000000,"
+		"\"conversions\":1000000000000000000,\"channels\":[[\"A\",1000000000000000000,"
+		"1000000000000000000]],\"transitions\":[[\"start\",[\"A\"],1000000000000000000],"
+		"[[\"A\"],[\"A\"],4000000000000000000],[[\"A\"],\"conversion\",1000000000000000000]]}";
+	at_markov_counts mc;
+	at_shapley_counts sc;
+	uint8_t    *bytes;
+	size_t		len;
+
+	if (at_markov_from_text(&env, mk, strlen(mk), &mc) != AT_OK ||
+		at_markov_encode(&env, &mc, &bytes, &len) != AT_OK)
+		die("big markov seed");
+	write_file("fuzz_markov_decode", "big_counts", bytes, len);
+	write_model_text("markov_big_counts", 0, mk, strlen(mk));
+	if (at_markov_from_text(&env, loop, strlen(loop), &mc) != AT_OK ||
+		at_markov_encode(&env, &mc, &bytes, &len) != AT_OK)
+		die("big self-loop seed");
+	write_file("fuzz_markov_decode", "big_self_loop", bytes, len);
+	write_model_text("markov_big_self_loop", 0, loop, strlen(loop));
+	if (at_shapley_from_text(&env, sh, strlen(sh), &sc) != AT_OK ||
+		at_shapley_encode(&env, &sc, &bytes, &len) != AT_OK)
+		die("big shapley seed");
+	write_file("fuzz_shapley_decode", "big_counts", bytes, len);
+	write_model_text("shapley_big_counts", 1, sh, strlen(sh));
+	/* text in another key order, with spaces: the parser takes it, prints canonically */
+	write_model_text("markov_reordered", 0, reordered, strlen(reordered));
+}
+
+static void
+model_seeds(void)
+{
+	char		name[32];
+
+	for (uint32_t k = 1; k <= AT_MARKOV_MAX_ORDER; k++)
+	{
+		snprintf(name, sizeof(name), "markov_o%u", k);
+		markov_seed(name, dd_ex2, sizeof(dd_ex2) / sizeof(dd_ex2[0]), k);
+	}
+	markov_seed("markov_example1", dd_ex1, sizeof(dd_ex1) / sizeof(dd_ex1[0]), 1);
+	markov_seed("markov_no_conversion", dd_ex3, sizeof(dd_ex3) / sizeof(dd_ex3[0]), 2);
+	shapley_seed("shapley_example1", dd_ex1, sizeof(dd_ex1) / sizeof(dd_ex1[0]));
+	shapley_seed("shapley_mixed", dd_ex2, sizeof(dd_ex2) / sizeof(dd_ex2[0]));
+	shapley_seed("shapley_no_conversion", dd_ex3, sizeof(dd_ex3) / sizeof(dd_ex3[0]));
+	big_seeds();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -398,5 +590,6 @@ main(int argc, char **argv)
 	options_seeds();
 	credits_seeds();
 	money_seeds();
+	model_seeds();
 	return 0;
 }

@@ -15,13 +15,10 @@
 # dictionary when there is one.  A new target needs nothing but its .c file
 # and a few seeds (add them to make_corpus.c, run make_corpus.sh).
 #
-# Hook for the data-driven models' fitted-model decoding: the natural targets
-# are fuzz_markov_decode.c and fuzz_shapley_decode.c — at_markov_decode /
-# at_shapley_decode (src/core/datadriven.h) on any bytes must either fail with
-# AT_ECORRUPT and a message or give counts that re-encode to exactly the input,
-# print as text that parses back to the same bytes, and build a model whose
-# channel weights are finite and >= 0 (the shape of fuzz_journey_decode.c,
-# with fuzz_common.h's env and checks).  They are left to the models' author.
+# The data-driven models' fitted values have fuzz_markov_decode.c and
+# fuzz_shapley_decode.c (the byte forms: round trips, merging, the channel
+# tables, weights and exact splits of small journeys; fuzz_dd.h) and
+# fuzz_model_text.c (both text parsers).
 #
 # Prints one line per target (executions, seconds, executions per second,
 # corpus units, result) and writes them to test/fuzz/build/summary.txt.  A

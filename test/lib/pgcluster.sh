@@ -90,14 +90,19 @@ _attrib_pg_paths() {
 # _attrib_pg_private SYSTEM_PG_CONFIG — copy the installation under
 # $ATTRIB_PG_PRIVATE once (readable by postgres) and print the copy's pg_config.
 _attrib_pg_private() {
-	local sys=$1 libroot shareroot priv=$ATTRIB_PG_PRIVATE
+	local sys=$1 libroot shareroot incroot priv=$ATTRIB_PG_PRIVATE
 	libroot=$(dirname "$("$sys" --bindir)") || return 1
 	shareroot=$("$sys" --sharedir) || return 1
+	incroot=$("$sys" --includedir) || return 1
 	if [[ ! -x $priv$libroot/bin/pg_config ]]; then
 		mkdir -p "$priv$(dirname "$libroot")" "$priv$(dirname "$shareroot")" || return 1
 		cp -a "$libroot" "$priv$libroot" && cp -a "$shareroot" "$priv$shareroot" || return 1
 		chmod -R a+rX "$priv" || return 1
 		_attrib_pg_say "private PostgreSQL installation in $priv"
+	fi
+	# the headers are only read: the copy's pg_config finds them through a link
+	if [[ ! -e $priv$incroot ]]; then
+		mkdir -p "$priv$(dirname "$incroot")" && ln -s "$incroot" "$priv$incroot" || return 1
 	fi
 	printf '%s\n' "$priv$libroot/bin/pg_config"
 }
@@ -138,9 +143,12 @@ _attrib_pg_missing() {
 	if ! command -v python3 >/dev/null 2>&1; then
 		echo python3
 	fi
+	if ! command -v sqlsmith >/dev/null 2>&1; then
+		echo sqlsmith
+	fi
 }
 
-# Install PostgreSQL (server, headers, pg_cron), compilers and python3 if any
+# Install PostgreSQL (server, headers, pg_cron), compilers, python3 and sqlsmith if any
 # is missing.  Idempotent and silent when everything is present.
 pg_ensure_packages() {
 	local -a missing

@@ -414,6 +414,16 @@ test_builder(void)
 	CHECK(add(&b, "t2", t0, "email") == AT_OK);
 	CHECK(at_builder_finish(E, &b, &j) == AT_EDUPLICATE);
 	CHECK_STR(T.err.detail, "Both rows occurred at 2024-01-05T10:00:00Z.");
+	/* several repeated ids: the bytewise smallest is named, with its first two rows */
+	at_builder_init(&b);
+	CHECK(add(&b, "t9", t0, "email") == AT_OK);
+	CHECK(add(&b, "t3", t0 + 1, "email") == AT_OK);
+	CHECK(add(&b, "t9", t0 + 2, "email") == AT_OK);
+	CHECK(add(&b, "t3", t0 + DAY, "email") == AT_OK);
+	CHECK(add(&b, "t3", t0 + 2 * DAY, "email") == AT_OK);
+	CHECK(at_builder_finish(E, &b, &j) == AT_EDUPLICATE);
+	CHECK_STR(T.err.message, "touch id \"t3\" appears twice in one journey");
+	CHECK_STR(T.err.detail, "The rows occurred at 2024-01-05T10:00:00.000001Z and at 2024-01-06T10:00:00Z.");
 	/* a long id is cut to 48 bytes, at a UTF-8 character boundary: "a" + 23 "é" */
 	{
 		char		id[64] = "a";

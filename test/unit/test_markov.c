@@ -707,6 +707,47 @@ options(void)
 	CHECK(at_dd_options_parse(&T.env, "markov", NULL, 0, &o) == AT_OK);
 }
 
+/*
+ * Merging can pass the count limit in a total while every single count stays
+ * below it: a large self-loop added to itself enters state A 2 x 5e18 times.
+ * The snapshot reports the overflow (it used to succeed and encode to bytes
+ * that the decoder rejected as corrupt: markov_merge stored an unreadable value).
+ * Found by fuzz_markov_decode.
+ */
+static void
+merge_overflow(void)
+{
+	static const char loop[] =
+		"{\"type\":\"markov\",\"version\":1,\"order\":1,\"journeys\":1000000000000000000,"
+		"\"conversions\":1000000000000000000,\"channels\":[[\"A\",1000000000000000000,"
+		"1000000000000000000]],\"transitions\":[[\"start\",[\"A\"],1000000000000000000],"
+		"[[\"A\"],[\"A\"],4000000000000000000],[[\"A\"],\"conversion\",1000000000000000000]]}";
+	/* the same totals in a text: the overflow is the count limit's error too */
+	static const char over[] =
+		"{\"type\":\"markov\",\"version\":1,\"order\":1,\"journeys\":2000000000000000000,"
+		"\"conversions\":2000000000000000000,\"channels\":[[\"A\",2000000000000000000,"
+		"2000000000000000000]],\"transitions\":[[\"start\",[\"A\"],2000000000000000000],"
+		"[[\"A\"],[\"A\"],8000000000000000000],[[\"A\"],\"conversion\",2000000000000000000]]}";
+	at_markov_counts c,
+				d;
+	at_markov_fit *f;
+	uint8_t    *b;
+	size_t		l;
+
+	test_env_reset(&T);
+	CHECK(at_markov_from_text(&T.env, loop, strlen(loop), &c) == AT_OK);
+	CHECK(at_markov_fit_create(&T.env, 1, &f) == AT_OK);
+	CHECK(at_markov_fit_add_counts(&T.env, f, &c) == AT_OK);
+	CHECK(at_markov_fit_counts(&T.env, f, &d) == AT_OK);
+	CHECK(at_markov_encode(&T.env, &d, &b, &l) == AT_OK);
+	CHECK(at_markov_decode(&T.env, b, l, &d) == AT_OK);
+	CHECK(at_markov_fit_add_counts(&T.env, f, &c) == AT_OK);
+	CHECK(at_markov_fit_counts(&T.env, f, &d) == AT_ELIMIT);
+	CHECK(T.err.status == AT_ELIMIT && strstr(T.err.message, "overflow") != NULL);
+	CHECK(at_markov_from_text(&T.env, over, strlen(over), &d) == AT_ELIMIT);
+	CHECK(strstr(T.err.message, "overflow") != NULL);
+}
+
 /* Long inputs poll the interrupt hook; allocation failures are clean errors. */
 static void
 cancel_and_memory(void)
@@ -766,6 +807,7 @@ main(void)
 	bad_text();
 	corrupt_bytes();
 	merging();
+	merge_overflow();
 	random_chains();
 	weights_sum();
 	options();

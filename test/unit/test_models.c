@@ -76,6 +76,46 @@ static double w[64];
 static uint32_t pos[64];
 static uint32_t credited;
 
+/*
+ * The exact integer weights agree with the double ones: q_i / sum(q) = w_i
+ * (to 1e-12), and every rational model (all but time decay and influence)
+ * has them on these small journeys.
+ */
+static void
+check_exact(const at_journey *j, const at_options *o, const char *model)
+{
+	double		w2[64];
+	uint64_t	q[64];
+	uint32_t	pos2[64];
+	uint32_t	cr;
+	bool		exact;
+	bool		rational = o->model != AT_M_TIME_DECAY && o->model != AT_M_INFLUENCE;
+	double		sum = 0;
+
+	CHECK(at_weights_exact(&T.env, j, o, w2, q, &exact, pos2, &cr) == AT_OK);
+	test_checks++;
+	if (exact != (rational && cr > 0))
+	{
+		test_failures++;
+		fprintf(stderr, "%s: exact weights %s\n", model, exact ? "given" : "missing");
+		return;
+	}
+	if (!exact)
+		return;
+	for (uint32_t i = 0; i < j->ntouches; i++)
+		sum += (double) q[i];
+	for (uint32_t i = 0; i < j->ntouches; i++)
+	{
+		test_checks++;
+		if (fabs((double) q[i] / sum - w2[i]) > 1e-12 || w2[i] != w[i] || pos2[i] != pos[i])
+		{
+			test_failures++;
+			fprintf(stderr, "%s: touch %u exact weight %llu/%.0f, double %.15g\n", model,
+					i + 1, (unsigned long long) q[i], sum, w2[i]);
+		}
+	}
+}
+
 static at_status
 run(const at_journey *j, const char *model, const char *opts)
 {
@@ -90,7 +130,10 @@ run(const at_journey *j, const char *model, const char *opts)
 	st = at_options_parse(&T.env, m, opts, opts ? strlen(opts) : 0, &o);
 	if (st != AT_OK)
 		return st;
-	return at_weights(&T.env, j, &o, w, pos, &credited);
+	st = at_weights(&T.env, j, &o, w, pos, &credited);
+	if (st == AT_OK)
+		check_exact(j, &o, model);
+	return st;
 }
 
 static void

@@ -756,6 +756,123 @@ test_split_random(void)
 				bad_sum, bad_sign, bad_near, bad_path);
 }
 
+/*
+ * at_amount_split_exact against a direct largest-remainder split in 128-bit
+ * integers (amounts below 2^63 minor units), and against at_amount_split given
+ * the same integers as doubles (exact ratios when q < 2^20, so equal results).
+ */
+static void
+test_split_exact(void)
+{
+	enum
+	{
+		MAXN = 40
+	};
+	uint64_t	q[MAXN];
+	double		w[MAXN];
+	at_amount	out[MAXN];
+	at_amount	out2[MAXN];
+	int			bad_ref = 0;
+	int			bad_double = 0;
+
+	for (int iter = 0; iter < 20000; iter++)
+	{
+		uint32_t	n = 1 + (uint32_t) (rng() % MAXN);
+		bool		small = iter % 2 == 0;
+		int64_t		av = (int64_t) (rng() >> (1 + rng() % 63));
+		bool		neg = rng() % 4 == 0;
+		char		text[40];
+		unsigned __int128 sum = 0;
+		uint64_t	want[MAXN];
+		unsigned __int128 rem[MAXN];
+		uint64_t	left;
+		at_amount	a;
+
+		for (uint32_t k = 0; k < n; k++)
+		{
+			/* many ties: values from a small set */
+			q[k] = small ? rng() % 6 : (rng() >> 8) / n;
+			if (small && rng() % 3 == 0)
+				q[k] = q[0];
+			sum += q[k];
+		}
+		if (sum == 0)
+		{
+			q[0] = 1;
+			sum = 1;
+		}
+		snprintf(text, sizeof(text), "%s%lld.%02d", neg ? "-" : "", (long long) (av / 100),
+				 (int) (av % 100));
+		a = amt(text, 2);
+		left = (uint64_t) av;
+		for (uint32_t k = 0; k < n; k++)
+		{
+			unsigned __int128 t = (unsigned __int128) q[k] * (uint64_t) av;
+
+			want[k] = (uint64_t) (t / sum);
+			rem[k] = t % sum;
+			left -= want[k];
+		}
+		while (left-- > 0)
+		{
+			uint32_t	best = 0;
+
+			for (uint32_t k = 1; k < n; k++)
+				if (rem[k] > rem[best])
+					best = k;
+			want[best]++;
+			rem[best] = 0;
+		}
+		if (at_amount_split_exact(&T.env, &a, q, n, out) != AT_OK)
+		{
+			CHECK(false);
+			test_env_reset(&T);
+			continue;
+		}
+		for (uint32_t k = 0; k < n; k++)
+		{
+			int64_t		got;
+
+			if (!at_amount_to_int64(&out[k], &got) || got != (neg && want[k] ? -(int64_t) want[k] : (int64_t) want[k]))
+				bad_ref++;
+		}
+		if (small)
+		{
+			for (uint32_t k = 0; k < n; k++)
+				w[k] = (double) q[k];
+			CHECK(at_amount_split(&T.env, &a, w, n, out2) == AT_OK);
+			for (uint32_t k = 0; k < n; k++)
+				if (out2[k].nlimbs != out[k].nlimbs ||
+					(out[k].nlimbs > 0 &&
+					 memcmp(out2[k].limbs, out[k].limbs, out[k].nlimbs * sizeof(uint32_t)) != 0))
+					bad_double++;
+		}
+		test_env_reset(&T);
+	}
+	CHECK(bad_ref == 0);
+	CHECK(bad_double == 0);
+	if (bad_ref + bad_double)
+		fprintf(stderr, "exact splits: %d differ from the reference, %d from the double split\n",
+				bad_ref, bad_double);
+
+	/* bad integer weights */
+	{
+		at_amount	a;
+		uint64_t	z[3] = {0, 0, 0};
+		uint64_t	big[2] = {UINT64_MAX, 1};
+
+		a = amt("10.00", 2);
+		CHECK(at_amount_split_exact(&T.env, &a, z, 3, out) == AT_EBAD_WEIGHTS);
+		test_env_reset(&T);
+		a = amt("10.00", 2);
+		CHECK(at_amount_split_exact(&T.env, &a, big, 2, out) == AT_EBAD_WEIGHTS);
+		test_env_reset(&T);
+		a = amt("10.00", 2);
+		CHECK(at_amount_split_exact(&T.env, &a, z, 0, out) == AT_EBAD_WEIGHTS);
+		test_env_reset(&T);
+	}
+}
+
 /* Magnitudes: 0 when x == y, 1 when x == y + 1, else -1 (both trimmed). */
 static int
 unit_gap(const at_amount *x, const at_amount *y)
@@ -1441,6 +1558,7 @@ main(int argc, char **argv)
 	test_quantization();
 	test_split_big();
 	test_split_random();
+	test_split_exact();
 	test_split_equal();
 	test_split_many();
 	test_scale();
