@@ -117,46 +117,6 @@ END $$;
 COMMENT ON FUNCTION @extschema@.refresh_begin() IS
 'Starts a refresh: takes the refresh lock (refreshes run one at a time; readers are never blocked), re-applies mapped sources that are not in force (e.g. after a restore), and returns the as-of time to use.';
 
-CREATE OR REPLACE FUNCTION @extschema@.refresh_incremental()
-RETURNS @extschema@.refresh_log
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	started pg_catalog.timestamptz := pg_catalog.clock_timestamp();
-	t_as_of pg_catalog.timestamptz := @extschema@.refresh_begin();
-	st record;
-	changed pg_catalog.text[];
-	n pg_catalog.int8 := 0;
-BEGIN
-	-- the marks of committed changes (the statement's snapshot); a change
-	-- committing later keeps its mark for the next refresh
-	WITH taken AS (DELETE FROM @extschema@.refresh_state RETURNING journeys_stale, credits_stale)
-	SELECT pg_catalog.bool_or(journeys_stale) AS journeys_stale, pg_catalog.bool_or(credits_stale) AS credits_stale
-	INTO st FROM taken;
-	IF coalesce(st.journeys_stale, false) THEN
-		DELETE FROM @extschema@.refresh_queue;
-		n := @extschema@.refresh_scope(NULL, true, t_as_of);
-		PERFORM @extschema@.refresh_data_driven();
-		RETURN @extschema@.refresh_log_row(started, t_as_of, n);
-	END IF;
-	-- the queued accounts, taken out of the queue: a write after this point
-	-- queues its account again for the next refresh
-	WITH taken AS (DELETE FROM @extschema@.refresh_queue RETURNING account_id)
-	SELECT pg_catalog.array_agg(DISTINCT account_id) INTO changed FROM taken;
-	IF changed IS NOT NULL THEN
-		n := @extschema@.refresh_scope(changed, true, t_as_of);
-	END IF;
-	IF coalesce(st.credits_stale, false) THEN
-		PERFORM @extschema@.refresh_scope(NULL, false, t_as_of);
-	END IF;
-	-- data-driven models are fitted over every journey: any change refits them
-	IF changed IS NOT NULL OR coalesce(st.credits_stale, false) THEN
-		PERFORM @extschema@.refresh_data_driven();
-	END IF;
-	RETURN @extschema@.refresh_log_row(started, t_as_of, n);
-END $$;
-COMMENT ON FUNCTION @extschema@.refresh_incremental() IS
-'Rebuilds only what changed since the last refresh: the journeys and credits of the accounts whose CRM rows changed, every credit when the model registry changed, everything when settings, rates or channels changed. The data-driven models are refitted over every stored journey whenever anything changed. Results equal a full refresh (open opportunities of untouched accounts keep the as-of time of their last rebuild).';
-
 -- journey_agg: a transition-space estimate (SSPACE) so the planner can hash
 -- journeys by opportunity; an aggregate's SSPACE cannot be altered, so it is
 -- dropped and created again (nothing in the extension depends on it)
@@ -179,3 +139,328 @@ CREATE AGGREGATE @extschema@.journey_agg(touch_id pg_catalog.text,
 );
 COMMENT ON AGGREGATE @extschema@.journey_agg(pg_catalog.text, pg_catalog.timestamptz, pg_catalog.text) IS
 'Builds a journey from touch rows in any order (no ORDER BY needed): ordered by (occurred_at, touch_id); a touch id may appear once. Parallel safe.';
+
+-- Refresh performance (issue 5): journeys built with joins instead of an OR
+-- EXISTS sub-plan (linear at 10^7), unattributed rows written in the credits
+-- pass, incremental work proportional to the change.  refresh_scope returns
+-- (n_journeys, n_credits), refresh_data_driven the credit rows it wrote, and
+-- refresh_log_row takes them: new result types, so drop and create.
+DROP FUNCTION @extschema@.refresh_scope(pg_catalog.text[], pg_catalog.bool, pg_catalog.timestamptz);
+DROP FUNCTION @extschema@.refresh_log_row(pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.int8);
+DROP FUNCTION @extschema@.refresh_data_driven();
+CREATE OR REPLACE FUNCTION @extschema@.refresh_scope(accounts pg_catalog.text[], journeys pg_catalog.bool,
+	t_as_of pg_catalog.timestamptz, OUT n_journeys pg_catalog.int8, OUT n_credits pg_catalog.int8)
+RETURNS record
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+	s record;
+	bad record;
+BEGIN
+	n_journeys := 0;
+	SELECT * INTO s FROM @extschema@.effective_settings;
+	IF journeys THEN
+	DELETE FROM @extschema@.journey_cache j
+	WHERE accounts IS NULL OR j.account_id = ANY (accounts);
+	INSERT INTO @extschema@.journey_cache
+	WITH opp AS (
+		SELECT o.account_id, o.opportunity_id, o.amount, o.currency, o.created_at, o.closed_at,
+			   CASE WHEN o.closed_at IS NULL THEN 'open' WHEN o.is_won THEN 'won' ELSE 'lost' END AS status,
+			   CASE WHEN s.lookback IS NULL THEN NULL
+					ELSE o.created_at - pg_catalog.date_part('epoch', s.lookback) * interval '1 second' END AS window_start,
+			   coalesce(o.closed_at, t_as_of) AS window_end
+		FROM @extschema@.src_opportunities o
+		WHERE accounts IS NULL OR o.account_id = ANY (accounts)
+	),
+	scope AS (			-- in-scope contacts of each opportunity
+		SELECT o.account_id, o.opportunity_id, c.contact_id
+		FROM opp o JOIN @extschema@.src_contacts c ON c.account_id = o.account_id
+		WHERE s.contact_scope = 'account'
+		UNION
+		SELECT r.account_id, r.opportunity_id, r.contact_id
+		FROM opp o JOIN @extschema@.src_opportunity_contact_roles r
+			ON r.account_id = o.account_id AND r.opportunity_id = o.opportunity_id
+		WHERE s.contact_scope = 'contact_roles' OR (s.contact_scope = 'primary_contact' AND r.is_primary)
+	),
+	jt AS (				-- the journey: touches in the window (account scope: all of the account's)
+		SELECT x.account_id, x.opportunity_id,
+			   @extschema@.journey_agg(x.touch_id, x.occurred_at, x.channel) AS journey
+		FROM (SELECT o.account_id, o.opportunity_id, o.window_start, o.window_end,
+					 t.touch_id, t.occurred_at, t.channel
+			  FROM opp o JOIN @extschema@.src_touches t ON t.account_id = o.account_id
+			  WHERE s.contact_scope = 'account'
+			  UNION ALL
+			  SELECT o.account_id, o.opportunity_id, o.window_start, o.window_end,
+					 t.touch_id, t.occurred_at, t.channel
+			  FROM opp o
+			  JOIN scope sc ON sc.account_id = o.account_id AND sc.opportunity_id = o.opportunity_id
+			  JOIN @extschema@.src_touches t ON t.account_id = sc.account_id AND t.contact_id = sc.contact_id
+			  WHERE s.contact_scope <> 'account') x
+		WHERE x.occurred_at <= x.window_end
+		  AND (x.window_start IS NULL OR x.occurred_at >= x.window_start)
+		GROUP BY x.account_id, x.opportunity_id
+	),
+	lead AS (
+		SELECT sc.account_id, sc.opportunity_id, min(c.lead_created_at) AS lead_created_at
+		FROM scope sc JOIN @extschema@.src_contacts c
+			ON c.account_id = sc.account_id AND c.contact_id = sc.contact_id
+		GROUP BY sc.account_id, sc.opportunity_id
+	),
+	stage_first AS (	-- first event of each stage: the opportunity's, or an in-scope contact's
+		SELECT x.account_id, x.opportunity_id, x.stage, min(x.occurred_at) AS entered_at
+		FROM (SELECT o.account_id, o.opportunity_id, e.stage, e.occurred_at
+			  FROM opp o JOIN @extschema@.src_stage_events e
+				ON e.account_id = o.account_id AND e.opportunity_id = o.opportunity_id
+			  UNION ALL
+			  SELECT sc.account_id, sc.opportunity_id, e.stage, e.occurred_at
+			  FROM scope sc JOIN @extschema@.src_stage_events e
+				ON e.account_id = sc.account_id AND e.contact_id = sc.contact_id) x
+		GROUP BY x.account_id, x.opportunity_id, x.stage
+	),
+	stages AS (
+		SELECT account_id, opportunity_id, array_agg(stage ORDER BY stage) AS names,
+			   array_agg(entered_at ORDER BY stage) AS times
+		FROM stage_first GROUP BY account_id, opportunity_id
+	),
+	rated AS (
+		SELECT o.*, round(o.amount, @extschema@.currency_scale(o.currency)) AS amount_minor,
+			   CASE WHEN o.currency = s.reporting_currency THEN 1::pg_catalog.numeric
+					ELSE (SELECT x.rate FROM @extschema@.src_exchange_rates x
+						  WHERE x.currency = o.currency
+							AND x.valid_from <= (CASE WHEN o.status = 'open' THEN o.created_at
+													  ELSE o.closed_at END AT TIME ZONE 'UTC')::pg_catalog.date
+						  ORDER BY x.valid_from DESC LIMIT 1) END AS rate
+		FROM opp o
+	)
+	SELECT o.account_id, o.opportunity_id, o.status, o.amount_minor, o.currency,
+		   coalesce(round(o.amount_minor * o.rate, @extschema@.currency_scale(s.reporting_currency)), 'NaN'),
+		   o.created_at, o.closed_at, l.lead_created_at,
+		   @extschema@.with_context(coalesce(jt.journey, '{"touches":[]}'::@extschema@.journey),
+				o.status, o.created_at, o.closed_at, l.lead_created_at,
+				CASE WHEN o.status = 'open' THEN t_as_of END, s.lookback, st.names, st.times)
+	FROM rated o
+	LEFT JOIN jt ON jt.account_id = o.account_id AND jt.opportunity_id = o.opportunity_id
+	LEFT JOIN lead l ON l.account_id = o.account_id AND l.opportunity_id = o.opportunity_id
+	LEFT JOIN stages st ON st.account_id = o.account_id AND st.opportunity_id = o.opportunity_id
+	ORDER BY o.account_id, o.opportunity_id;		-- stored in key order (see the credits below)
+	GET DIAGNOSTICS n_journeys = ROW_COUNT;
+
+	DELETE FROM @extschema@.account_journey_cache a
+	WHERE accounts IS NULL OR a.account_id = ANY (accounts);
+	INSERT INTO @extschema@.account_journey_cache
+	SELECT t.account_id, @extschema@.journey_agg(t.touch_id, t.occurred_at, t.channel)
+	FROM @extschema@.src_touches t
+	WHERE (accounts IS NULL OR t.account_id = ANY (accounts))
+	  AND NOT EXISTS (SELECT 1 FROM @extschema@.src_opportunities o WHERE o.account_id = t.account_id)
+	  AND t.occurred_at <= t_as_of
+	  AND (s.lookback IS NULL
+		   OR t.occurred_at >= t_as_of - pg_catalog.date_part('epoch', s.lookback) * interval '1 second')
+	GROUP BY t.account_id;
+
+	SELECT j.account_id, j.opportunity_id, j.currency, j.created_at, j.closed_at, j.status INTO bad
+	FROM @extschema@.journey_cache j
+	WHERE j.amount_reporting = 'NaN' AND (accounts IS NULL OR j.account_id = ANY (accounts)) LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'no exchange rate from % to % on %', bad.currency, s.reporting_currency,
+			pg_catalog.to_char(CASE WHEN bad.status = 'open' THEN bad.created_at ELSE bad.closed_at END AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+			USING ERRCODE = 'no_data_found',
+				  DETAIL = format('Opportunity %s of account %s needs it.', bad.opportunity_id, bad.account_id),
+				  HINT = 'Add a row to attrib.exchange_rates with valid_from on or before that date.';
+	END IF;
+	END IF;
+
+	-- (a full refresh deletes row by row, not TRUNCATE: readers must keep the old rows)
+	DELETE FROM @extschema@.credit_cache c
+	WHERE accounts IS NULL OR c.account_id = ANY (accounts);
+	-- Every enabled rule-based model's credits, journey by journey in key order, so
+	-- the primary key is filled in order.  An additive model that credits no touch
+	-- of a journey books its amount unattributed (touch_index 0), so totals keep
+	-- every cent: the full join adds a row for each additive model credit_split
+	-- returned nothing for.
+	INSERT INTO @extschema@.credit_cache
+	WITH r AS (
+		SELECT pg_catalog.array_agg(m.name ORDER BY m.name) AS names,
+			   pg_catalog.array_agg(m.base_model ORDER BY m.name) AS models,
+			   pg_catalog.array_agg(pg_catalog.jsonb_build_object('direct_channels', s.direct_channels || coalesce(
+					(SELECT pg_catalog.array_agg(ch.channel) FROM @extschema@.src_channels ch WHERE ch.is_direct), '{}'))
+				   || m.options ORDER BY m.name) AS options,
+			   pg_catalog.array_agg(m.name ORDER BY m.name) FILTER (WHERE m.additive) AS additive
+		FROM @extschema@.model_registry m WHERE m.enabled AND NOT m.data_driven
+	)
+	SELECT j.account_id, j.opportunity_id, c.model, c.touch_index, c.touch_id, c.weight,
+		   c.credit, c.credit_reporting
+	FROM @extschema@.journey_cache j
+	CROSS JOIN LATERAL (
+		SELECT coalesce(k.model, u.name) AS model, coalesce(k.touch_index, 0) AS touch_index,
+			   k.touch_id, coalesce(k.weight, 1) AS weight, coalesce(k.credit, j.amount) AS credit,
+			   coalesce(k.credit_reporting, j.amount_reporting) AS credit_reporting
+		FROM @extschema@.credit_split(j.journey, (SELECT r.names FROM r), (SELECT r.models FROM r),
+				(SELECT r.options FROM r), j.amount, @extschema@.currency_scale(j.currency),
+				j.amount_reporting, @extschema@.currency_scale(s.reporting_currency)) k
+		FULL JOIN pg_catalog.unnest((SELECT r.additive FROM r)) u(name) ON u.name = k.model
+	) c
+	WHERE (SELECT r.names FROM r) IS NOT NULL
+	  AND (accounts IS NULL OR j.account_id = ANY (accounts))
+	ORDER BY j.account_id, j.opportunity_id;
+	GET DIAGNOSTICS n_credits = ROW_COUNT;
+END $$;
+COMMENT ON FUNCTION @extschema@.refresh_scope(pg_catalog.text[], pg_catalog.bool, pg_catalog.timestamptz) IS
+'The work of a refresh for some accounts (NULL: all): rebuild their journeys from the sources (when journeys is true) and their credits from the stored journeys. Called by attrib.refresh() and attrib.refresh_incremental(); returns the journeys rebuilt and the credit rows written.';
+
+CREATE OR REPLACE FUNCTION @extschema@.refresh_log_row(started pg_catalog.timestamptz, t_as_of pg_catalog.timestamptz,
+	n_opps pg_catalog.int8, n_credits pg_catalog.int8)
+RETURNS @extschema@.refresh_log
+LANGUAGE sql SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	INSERT INTO @extschema@.refresh_log
+	VALUES (pg_catalog.now(), t_as_of, n_opps, n_credits, pg_catalog.clock_timestamp() - started)
+	ON CONFLICT (refreshed_at) DO UPDATE
+		SET as_of = EXCLUDED.as_of, opportunities = EXCLUDED.opportunities,
+			credit_rows = EXCLUDED.credit_rows, duration = EXCLUDED.duration
+	RETURNING *;
+END;
+COMMENT ON FUNCTION @extschema@.refresh_log_row(pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.int8, pg_catalog.int8) IS
+'Records a refresh in attrib.refresh_log and returns the row.';
+
+CREATE OR REPLACE FUNCTION @extschema@.refresh_data_driven()
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	r record;
+	s record;
+	fit pg_catalog.text;
+	stale pg_catalog.text[];
+	n pg_catalog.int8;
+	n_credits pg_catalog.int8 := 0;
+BEGIN
+	SELECT * INTO s FROM @extschema@.effective_settings;
+	-- The credit rows of data-driven models are replaced.  Only the models this
+	-- function fitted last time (fitted_models) can have any, and the enabled ones
+	-- will: with none of either (the default), credit_cache is not read at all.
+	-- (A model that stopped or started being data-driven changed the registry,
+	-- and the refresh that follows rewrote every credit first.)
+	stale := ARRAY(SELECT m.name FROM @extschema@.model_registry m
+				   WHERE m.data_driven
+					 AND (m.enabled OR m.name IN (SELECT f.model FROM @extschema@.fitted_models f)));
+	DELETE FROM @extschema@.fitted_models;
+	IF pg_catalog.cardinality(stale) > 0 THEN
+		DELETE FROM @extschema@.credit_cache c WHERE c.model = ANY (stale);
+	END IF;
+	FOR r IN SELECT m.name, m.base_model, m.options - 'order' AS options,
+					coalesce((m.options ->> 'order')::pg_catalog.int4, 1) AS k
+			 FROM @extschema@.model_registry m
+			 WHERE m.enabled AND m.data_driven ORDER BY m.name
+	LOOP
+		-- base_model is markov or shapley (checked when registered): the column of
+		-- fitted_models and the fit aggregate are named after it
+		fit := CASE r.base_model WHEN 'markov' THEN '@extschema@.markov_fit(x.journey, x.converted, $2)'
+								 ELSE '@extschema@.shapley_fit(x.journey, x.converted)' END;
+		-- converting: won; not converting: lost, and accounts without an opportunity
+		EXECUTE format($q$
+			INSERT INTO @extschema@.fitted_models (model, %I, fitted_at)
+			SELECT $1, %s, pg_catalog.now()
+			FROM (SELECT j.journey, j.status = 'won' AS converted FROM @extschema@.journey_cache j
+				  WHERE j.status IN ('won', 'lost')
+				  UNION ALL
+				  SELECT a.journey, false FROM @extschema@.account_journey_cache a) x$q$,
+			r.base_model, fit)
+			USING r.name, r.k;
+		EXECUTE format($q$
+			INSERT INTO @extschema@.credit_cache
+			SELECT j.account_id, j.opportunity_id, $1, c.touch_index, c.touch_id, c.weight,
+				   c.credit, c.credit_reporting
+			FROM @extschema@.journey_cache j
+			CROSS JOIN (SELECT f.%1$I AS fitted FROM @extschema@.fitted_models f WHERE f.model = $1) f
+			CROSS JOIN LATERAL (
+				SELECT a.touch_index, a.touch_id, a.weight, a.credit, b.credit AS credit_reporting
+				FROM @extschema@.credits(j.journey, f.fitted, j.amount, $2,
+										 @extschema@.currency_scale(j.currency)) a
+				JOIN @extschema@.credits(j.journey, f.fitted, j.amount_reporting, $2,
+										 @extschema@.currency_scale($3)) b
+					ON b.touch_index = a.touch_index
+				WHERE a.weight > 0) c$q$, r.base_model)
+			USING r.name, r.options, s.reporting_currency;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		n_credits := n_credits + n;
+		-- what no touch could take is booked unattributed, so totals keep every cent
+		INSERT INTO @extschema@.credit_cache
+		SELECT j.account_id, j.opportunity_id, r.name, 0, NULL, 1, j.amount, j.amount_reporting
+		FROM @extschema@.journey_cache j
+		WHERE NOT EXISTS (SELECT 1 FROM @extschema@.credit_cache c
+						  WHERE c.account_id = j.account_id AND c.opportunity_id = j.opportunity_id
+							AND c.model = r.name);
+		GET DIAGNOSTICS n = ROW_COUNT;
+		n_credits := n_credits + n;
+	END LOOP;
+	RETURN n_credits;
+END $$;
+COMMENT ON FUNCTION @extschema@.refresh_data_driven() IS
+'Fits every enabled data-driven model over the stored journeys (won: converting; lost and accounts without an opportunity: not; open: left out) and stores every opportunity''s credits (won, open and lost) under it; returns the credit rows written. Called by attrib.refresh() and attrib.refresh_incremental().';
+
+CREATE OR REPLACE FUNCTION @extschema@.refresh()
+RETURNS @extschema@.refresh_log
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	started pg_catalog.timestamptz := pg_catalog.clock_timestamp();
+	t_as_of pg_catalog.timestamptz := @extschema@.refresh_begin();
+	r record;
+BEGIN
+	DELETE FROM @extschema@.refresh_queue;
+	DELETE FROM @extschema@.refresh_state;
+	r := @extschema@.refresh_scope(NULL, true, t_as_of);
+	RETURN @extschema@.refresh_log_row(started, t_as_of, r.n_journeys,
+		r.n_credits + @extschema@.refresh_data_driven());
+END $$;
+COMMENT ON FUNCTION @extschema@.refresh() IS
+'Rebuilds every opportunity''s journey and every enabled model''s credits from the sources, in the caller''s transaction: readers see the old results until commit and are never blocked; refreshes run one at a time.';
+
+CREATE OR REPLACE FUNCTION @extschema@.refresh_incremental()
+RETURNS @extschema@.refresh_log
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	started pg_catalog.timestamptz := pg_catalog.clock_timestamp();
+	t_as_of pg_catalog.timestamptz := @extschema@.refresh_begin();
+	st record;
+	r record;
+	changed pg_catalog.text[];
+	n pg_catalog.int8 := 0;
+	n_credits pg_catalog.int8 := 0;
+BEGIN
+	-- the marks of committed changes (the statement's snapshot); a change
+	-- committing later keeps its mark for the next refresh
+	WITH taken AS (DELETE FROM @extschema@.refresh_state RETURNING journeys_stale, credits_stale)
+	SELECT pg_catalog.bool_or(journeys_stale) AS journeys_stale, pg_catalog.bool_or(credits_stale) AS credits_stale
+	INTO st FROM taken;
+	IF coalesce(st.journeys_stale, false) THEN
+		DELETE FROM @extschema@.refresh_queue;
+		r := @extschema@.refresh_scope(NULL, true, t_as_of);
+		RETURN @extschema@.refresh_log_row(started, t_as_of, r.n_journeys,
+			r.n_credits + @extschema@.refresh_data_driven());
+	END IF;
+	-- the queued accounts, taken out of the queue: a write after this point
+	-- queues its account again for the next refresh
+	WITH taken AS (DELETE FROM @extschema@.refresh_queue RETURNING account_id)
+	SELECT pg_catalog.array_agg(DISTINCT account_id) INTO changed FROM taken;
+	IF changed IS NOT NULL THEN
+		r := @extschema@.refresh_scope(changed, true, t_as_of);
+		n := r.n_journeys;
+		n_credits := r.n_credits;
+	END IF;
+	IF coalesce(st.credits_stale, false) THEN
+		r := @extschema@.refresh_scope(NULL, false, t_as_of);
+		n_credits := r.n_credits;		-- every rule-based credit, rewritten
+	END IF;
+	-- data-driven models are fitted over every journey: any change refits them
+	IF changed IS NOT NULL OR coalesce(st.credits_stale, false) THEN
+		n_credits := n_credits + @extschema@.refresh_data_driven();
+	END IF;
+	RETURN @extschema@.refresh_log_row(started, t_as_of, n, n_credits);
+END $$;
+COMMENT ON FUNCTION @extschema@.refresh_incremental() IS
+'Rebuilds only what changed since the last refresh: the journeys and credits of the accounts whose CRM rows changed, every credit when the model registry changed, everything when settings, rates or channels changed. The data-driven models are refitted over every stored journey whenever anything changed. Results equal a full refresh (open opportunities of untouched accounts keep the as-of time of their last rebuild).';
+
+COMMENT ON TABLE @extschema@.refresh_log IS 'One row per refresh (attrib.refresh() or attrib.refresh_incremental()): when, the as-of time used, and how much it rebuilt.';
+COMMENT ON COLUMN @extschema@.refresh_log.refreshed_at IS 'Transaction time of the refresh.';
+COMMENT ON COLUMN @extschema@.refresh_log.as_of IS 'As-of time of open opportunities.';
+COMMENT ON COLUMN @extschema@.refresh_log.opportunities IS 'Journeys it rebuilt: every opportunity''s for a full refresh, those of the changed accounts for an incremental one.';
+COMMENT ON COLUMN @extschema@.refresh_log.credit_rows IS 'Credit rows it wrote: every row of attrib.credit_cache for a full refresh; for an incremental one, those of the rebuilt accounts (every rule-based one when the model registry changed) and every data-driven model''s.';
+COMMENT ON COLUMN @extschema@.refresh_log.duration IS 'Wall-clock time the refresh took.';

@@ -298,8 +298,20 @@ BEGIN
 			 JOIN pg_class c ON o.classid = 'pg_class'::regclass AND c.oid = o.objid
 			 WHERE c.relkind IN ('r', 'p')
 	LOOP
-		EXECUTE format('SELECT count(*), md5(coalesce(string_agg(t::text, E''\n'' ORDER BY t::text), '''')) FROM %s t',
-					   r.rel) INTO n, h;
+		-- the change marks of incremental refresh are keyed by the writing
+		-- transaction's id: what they mean is the set of accounts queued and
+		-- whether anything is stale, whichever transactions wrote them
+		IF r.name = 'table attrib.refresh_queue' THEN
+			SELECT count(DISTINCT account_id), md5(coalesce(string_agg(DISTINCT account_id, E'\n'), ''))
+			INTO n, h FROM attrib.refresh_queue;
+		ELSIF r.name = 'table attrib.refresh_state' THEN
+			SELECT (count(*) > 0)::int, md5(coalesce(bool_or(journeys_stale), false)::text || ' ' ||
+									  coalesce(bool_or(credits_stale), false)::text)
+			INTO n, h FROM attrib.refresh_state;
+		ELSE
+			EXECUTE format('SELECT count(*), md5(coalesce(string_agg(t::text, E''\n'' ORDER BY t::text), '''')) FROM %s t',
+						   r.rel) INTO n, h;
+		END IF;
 		INSERT INTO cat VALUES (r.name, 'rows', n || ' md5 ' || h);
 	END LOOP;
 END
