@@ -772,13 +772,10 @@ quantize_weights(at_env *env, uint64_t *work, const double *weight, uint32_t n,
 	return AT_OK;
 }
 
+/* 1 to AT_MAX_TOUCHES weights */
 static at_status
-check_weights(at_env *env, const double *weight, uint32_t n)
+check_count(at_env *env, uint32_t n)
 {
-	char		buf[40];
-	bool		positive = false;
-	uint32_t	i;
-
 	if (n == 0)
 	{
 		at_fail(env, AT_EBAD_WEIGHTS, "no weights to split an amount among");
@@ -790,6 +787,18 @@ check_weights(at_env *env, const double *weight, uint32_t n)
 		return at_detail(env, "There are %u weights; at most %u are allowed.",
 						 (unsigned) n, (unsigned) AT_MAX_TOUCHES);
 	}
+	return AT_OK;
+}
+
+static at_status
+check_weights(at_env *env, const double *weight, uint32_t n)
+{
+	char		buf[40];
+	bool		positive = false;
+	uint32_t	i;
+
+	if (check_count(env, n) != AT_OK)
+		return env->err->status;
 	for (i = 0; i < n; i++)
 	{
 		double		w = weight[i];
@@ -819,17 +828,8 @@ check_exact_weights(at_env *env, const uint64_t *q, uint32_t n)
 	u128		s = 0;
 	uint32_t	i;
 
-	if (n == 0)
-	{
-		at_fail(env, AT_EBAD_WEIGHTS, "no weights to split an amount among");
-		return at_detail(env, "An amount is split among at least one weight.");
-	}
-	if (n > AT_MAX_TOUCHES)
-	{
-		at_fail(env, AT_ELIMIT, "too many weights to split an amount among");
-		return at_detail(env, "There are %u weights; at most %u are allowed.",
-						 (unsigned) n, (unsigned) AT_MAX_TOUCHES);
-	}
+	if (check_count(env, n) != AT_OK)
+		return env->err->status;
 	for (i = 0; i < n; i++)
 		s += q[i];
 	if (s == 0)
