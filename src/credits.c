@@ -222,6 +222,24 @@ credit_datum(credit_datums *cd, attrib_env *e, const at_amount *a)
 }
 
 /*
+ * The credits of one amount under per-touch weights: additive weights split it
+ * exactly (by the exact integer weights q when the model has them), others
+ * scale it touch by touch (influence, raw time decay).
+ */
+static void
+split_credits(attrib_env *e, const at_amount *amount, const double *weight,
+			  const uint64 *q, uint32 n, bool additive, at_amount *credit)
+{
+	if (additive && q != NULL)
+		AT_CHECK(e, at_amount_split_exact(&e->env, amount, q, n, credit));
+	else if (additive)
+		AT_CHECK(e, at_amount_split(&e->env, amount, weight, n, credit));
+	else
+		for (uint32 i = 0; i < n; i++)
+			AT_CHECK(e, at_amount_scale(&e->env, amount, weight[i], &credit[i]));
+}
+
+/*
  * Put one row per touch into the SRF's tuplestore: the credits of a journey
  * given its weights.  Additive weights split the amount exactly; non-additive
  * ones (influence, raw time decay) scale it touch by touch.  With no touch
@@ -244,13 +262,8 @@ emit_credits(FunctionCallInfo fcinfo, attrib_env *e, const at_journey *j,
 		for (uint32 i = 0; i < j->ntouches; i++)
 			credit[i].scale = amount->scale;
 	}
-	else if (additive && q != NULL)
-		AT_CHECK(e, at_amount_split_exact(&e->env, amount, q, j->ntouches, credit));
-	else if (additive)
-		AT_CHECK(e, at_amount_split(&e->env, amount, weight, j->ntouches, credit));
 	else
-		for (uint32 i = 0; i < j->ntouches; i++)
-			AT_CHECK(e, at_amount_scale(&e->env, amount, weight[i], &credit[i]));
+		split_credits(e, amount, weight, q, j->ntouches, additive, credit);
 
 	if (rd == NULL)
 	{
@@ -796,13 +809,8 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 		for (int k = 0; k < 2; k++)
 		{
 			memset(credit[k], 0, sizeof(at_amount) * j.ntouches);
-			if (ms->additive[m] && exact)
-				AT_CHECK(&e, at_amount_split_exact(&e.env, &amount[k], q, j.ntouches, credit[k]));
-			else if (ms->additive[m])
-				AT_CHECK(&e, at_amount_split(&e.env, &amount[k], weight, j.ntouches, credit[k]));
-			else
-				for (uint32 i = 0; i < j.ntouches; i++)
-					AT_CHECK(&e, at_amount_scale(&e.env, &amount[k], weight[i], &credit[k][i]));
+			split_credits(&e, &amount[k], weight, exact ? q : NULL, j.ntouches,
+						  ms->additive[m], credit[k]);
 		}
 		for (uint32 i = 0; i < j.ntouches; i++)
 		{
