@@ -208,9 +208,12 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET plan_cache_mode = for
 DECLARE
 	s record;
 	bad record;
+	own_touches pg_catalog.bool;
 BEGIN
 	n_journeys := 0;
 	SELECT * INTO s FROM @extschema@.effective_settings;
+	own_touches := NOT EXISTS (SELECT 1 FROM @extschema@.source_map m
+							   WHERE m.entity IN ('touches', 'opportunity_contact_roles'));
 	IF journeys THEN
 	DELETE FROM @extschema@.journey_cache j
 	WHERE accounts IS NULL OR j.account_id = ANY (accounts);
@@ -234,7 +237,34 @@ BEGIN
 			ON r.account_id = o.account_id AND r.opportunity_id = o.opportunity_id
 		WHERE s.contact_scope = 'contact_roles' OR (s.contact_scope = 'primary_contact' AND r.is_primary)
 	),
-	jt AS (				-- the journey: touches in the window (account scope: all of the account's)
+	-- The journey: touches in the window (account scope: all of the account's).
+	-- On attrib's own tables, one index range scan per opportunity
+	-- (touches_account_time, or touches_contact for the contact scopes) and an
+	-- aggregate per opportunity: no sort or hash of every touch row, and each
+	-- parallel worker builds whole journeys.  A mapped touches source may have
+	-- no such index (a scan per opportunity would be quadratic), so it gets the
+	-- window join grouped by opportunity.  own_touches is a constant of this
+	-- call: the branch not taken is planned away.
+	jt AS (
+		SELECT o.account_id, o.opportunity_id, g.journey
+		FROM opp o
+		CROSS JOIN LATERAL (
+			SELECT @extschema@.journey_agg(x.touch_id, x.occurred_at, x.channel) AS journey
+			FROM (SELECT t.touch_id, t.occurred_at, t.channel
+				  FROM @extschema@.src_touches t
+				  WHERE s.contact_scope = 'account' AND t.account_id = o.account_id
+					AND t.occurred_at BETWEEN coalesce(o.window_start, '-infinity') AND o.window_end
+				  UNION ALL
+				  SELECT t.touch_id, t.occurred_at, t.channel
+				  FROM @extschema@.src_opportunity_contact_roles r
+				  JOIN @extschema@.src_touches t ON t.account_id = r.account_id AND t.contact_id = r.contact_id
+				  WHERE s.contact_scope <> 'account'
+					AND r.account_id = o.account_id AND r.opportunity_id = o.opportunity_id
+					AND (s.contact_scope = 'contact_roles' OR (s.contact_scope = 'primary_contact' AND r.is_primary))
+					AND t.occurred_at BETWEEN coalesce(o.window_start, '-infinity') AND o.window_end) x
+		) g
+		WHERE own_touches
+		UNION ALL
 		SELECT x.account_id, x.opportunity_id,
 			   @extschema@.journey_agg(x.touch_id, x.occurred_at, x.channel) AS journey
 		FROM (SELECT o.account_id, o.opportunity_id, o.window_start, o.window_end,
@@ -248,7 +278,8 @@ BEGIN
 			  JOIN scope sc ON sc.account_id = o.account_id AND sc.opportunity_id = o.opportunity_id
 			  JOIN @extschema@.src_touches t ON t.account_id = sc.account_id AND t.contact_id = sc.contact_id
 			  WHERE s.contact_scope <> 'account') x
-		WHERE x.occurred_at <= x.window_end
+		WHERE NOT own_touches
+		  AND x.occurred_at <= x.window_end
 		  AND (x.window_start IS NULL OR x.occurred_at >= x.window_start)
 		GROUP BY x.account_id, x.opportunity_id
 	),
