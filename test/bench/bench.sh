@@ -24,6 +24,9 @@
 #   BENCH_PERF=0        no perf profile of the attrib step (default: at the largest scale, if perf exists)
 #   BENCH_KEEP=1        keep the work directory (plans, raw measurements, perf data)
 #   BENCH_CONF="a=b;c=d"  postgresql.conf lines replacing the default settings below
+#   BENCH_HUGE_PAGES=0  no huge pages for the server's shared memory (default: as root, the
+#                       script reserves enough 2 MB pages for shared_buffers, sets
+#                       huge_pages = try and gives the pages back at the end)
 #
 # Every timed run is one statement in a fresh connection (so VmHWM is the step's
 # peak); wall time is psql's \timing, CPU time is the backend's plus that of the
@@ -76,8 +79,10 @@ meta=$work/meta.tsv		# scale key value
 : >"$raw"
 : >"$meta"
 
+old_huge=''
 cleanup() {
 	pg_cleanup || true
+	[[ -z $old_huge ]] || echo "$old_huge" >/proc/sys/vm/nr_hugepages 2>/dev/null || true
 	if [[ ${BENCH_KEEP:-0} == 1 ]]; then
 		echo "bench: kept $work" >&2
 	else
@@ -216,11 +221,30 @@ say "bench: scales ${scales[*]}, $runs runs$( ((first_run == 0)) && echo ' after
 say "bench: settings: ${conf[*]}"
 last_scale=${scales[${#scales[@]} - 1]}
 
+# Huge pages: every timed run is a fresh connection, and with 4 kB pages a new
+# backend (or parallel worker) first takes a page fault for each page of the
+# shared buffers it touches -- about 0.4 s per 10^6 touches read, paid by every
+# step in proportion to the data it reads, and by each worker again.  With 2 MB
+# pages that cost goes away.  Needs root (vm.nr_hugepages); restored at exit.
+huge_pages=off
+sb_mb=$(printf '%s\n' "${conf[@]}" | sed -n 's/^ *shared_buffers *= *\([0-9]*\) *\([MG]\)B.*/\1 \2/p' |
+	awk '{ print ($2 == "G") ? $1 * 1024 : $1 }')
+if [[ ${BENCH_HUGE_PAGES:-1} != 0 && -n $sb_mb && -w /proc/sys/vm/nr_hugepages ]] &&
+	grep -q '^Hugepagesize: *2048 kB' /proc/meminfo; then
+	old_huge=$(cat /proc/sys/vm/nr_hugepages)
+	echo $((old_huge + sb_mb * 11 / 20 + 64)) >/proc/sys/vm/nr_hugepages || true
+	conf+=("huge_pages = try")
+fi
+
 # One server for every scale (the generator empties attrib's tables each time);
 # the extension is created once.
 ATTRIB_PG_CRON=0 pg_start "${conf[@]}"
 PM_PID=$(head -n 1 "$ATTRIB_PGDATA/postmaster.pid")
 export PM_PID
+if grep -q 'KernelPageSize: *2048 kB' "/proc/$PM_PID/smaps" 2>/dev/null; then
+	huge_pages="on (2 MB pages)"
+fi
+say "bench: huge pages for shared memory: $huge_pages"
 psqlq -c 'CREATE EXTENSION attrib'
 if [[ ${BENCH_NO_BUILD:-0} == 1 ]]; then
 	# the system's installation: point the functions at a private copy of
@@ -258,7 +282,7 @@ for cur_scale in "${scales[@]}"; do
 	metaput "$cur_scale" server_version "$(psqlq -At -c 'SHOW server_version')"
 
 	# plans of the main statements, for the record
-	for s in floor attrib_credits plain; do
+	for s in floor floor_join attrib_credits plain; do
 		{
 			echo "== $s"
 			{
@@ -269,6 +293,7 @@ for cur_scale in "${scales[@]}"; do
 	done
 
 	measure "$cur_scale" floor "$bench/sql/floor.sql"
+	measure "$cur_scale" floor_join "$bench/sql/floor_join.sql"
 	measure "$cur_scale" journeys "$bench/sql/journeys.sql"
 	measure "$cur_scale" attrib "$bench/sql/attrib_credits.sql"
 	if [[ -n $(psqlq -At -c "SELECT to_regprocedure('attrib.credit_split(attrib.journey,text[],text[],jsonb[],numeric,integer,numeric,integer)')") ]]; then
@@ -336,7 +361,7 @@ pg_stop
 
 "$BENCH_PYTHON" "$bench/report.py" --raw "$raw" --meta "$meta" --work "$work" --out "$out_md" \
 	--runs "$runs" --git "$git_head" --git-dirty "$git_dirty" --so "$so_md5" \
-	--conf "$(printf '%s\n' "${conf[@]}")" --scales "${scales[*]}" --warmup "${BENCH_WARMUP:-1}" \
+	--conf "$(printf '%s\n' "${conf[@]}")" --scales "${scales[*]}" --huge-pages "$huge_pages" --warmup "${BENCH_WARMUP:-1}" \
 	--merge "${BENCH_MERGE:-}"
 cat "$out_md"
 say "bench: results in $out_md"

@@ -13,7 +13,8 @@ import statistics
 import subprocess
 
 STEPS = [
-    ('floor', '(1) floor: window join grouped by opportunity, count(*) + trivial aggregates'),
+    ('floor', '(1) floor: a range scan of touches per opportunity, count(*) + trivial aggregates'),
+    ('floor_join', 'floor, as a window join grouped by opportunity (floor_join.sql), informational'),
     ('journeys', 'journeys only: journey_agg + with_context'),
     ('attrib', '(2) attrib: journeys + attrib.credits for the 15 rule-based models'),
     ('attrib_split', '(2b) attrib: journeys + credit_split (all 15 models in one call)'),
@@ -31,8 +32,8 @@ STEPS = [
     ('markov3_solve', 'Markov order 3: fit + channel table (exact solve)'),
     ('shapley_solve', 'Shapley: fit + channel table'),
     ('incremental', '(6) refresh_incremental() after 1% of accounts changed touches'),
-    ('journey_build_p0', '(8) journey building (journey_agg GROUP BY), no worker'),
-    ('journey_build_p2', '(8) journey building (journey_agg GROUP BY), 2 workers'),
+    ('journey_build_p0', '(8) journey building (journey_agg per opportunity), no worker'),
+    ('journey_build_p2', '(8) journey building (journey_agg per opportunity), 2 workers'),
 ]
 
 # ratio name, numerator, denominator, target op, target value, note
@@ -48,6 +49,7 @@ RATIOS = [
     ('Shapley fit: no worker / 2 workers', 'shapley_p0', 'shapley_p2', '>=', 1.6, 'wall'),
     ('(info) attrib credit_split / floor', 'attrib_split', 'floor', None, None, ''),
     ('(info) journeys only / floor', 'journeys', 'floor', None, None, ''),
+    ('(info) floor as a join / floor', 'floor_join', 'floor', None, None, ''),
     ('(info) full refresh / floor', 'refresh', 'floor', None, None, ''),
 ]
 
@@ -115,6 +117,7 @@ def main():
     for a in ('raw', 'meta', 'work', 'out', 'runs', 'git', 'git-dirty', 'so', 'conf', 'scales', 'warmup'):
         ap.add_argument('--' + a, required=True)
     ap.add_argument('--merge', default='')
+    ap.add_argument('--huge-pages', default='off')
     args = ap.parse_args()
     runs, meta = load(args)
     workdirs = [args.work] + [d for d in args.merge.split(':') if d]
@@ -139,6 +142,8 @@ def main():
     w('- PostgreSQL %s, throwaway cluster from `test/lib/pgcluster.sh` (fsync, synchronous_commit and '
       'full_page_writes off), locale C.UTF-8' % version)
     w('- settings: ' + ', '.join('`%s`' % c for c in args.conf.splitlines() if c.strip()))
+    w('- huge pages for the shared memory: %s (with 4 kB pages, each fresh connection first takes a page '
+      'fault per page of shared buffers it touches)' % args.huge_pages)
     w('- parallel comparisons: "no worker" runs with `max_parallel_workers_per_gather = 0`; "2 workers" with '
       '`max_parallel_workers_per_gather = 2, parallel_setup_cost = 0, parallel_tuple_cost = 0, '
       'min_parallel_table_scan_size = 0` (so the plan uses them); every other step runs with the server '
@@ -149,7 +154,7 @@ def main():
       'used (reaped by the postmaster); on a shared machine CPU is the steadier number')
     w('- peak private MB = max(sampled peak RssAnon every 20 ms, VmHWM − RssShmem − RssFile at the end) of '
       'the backend (lower bounds of its private peak; parallel workers not included); VmHWM MB also counts '
-      'the shared buffers the backend touched')
+      'the shared buffers the backend touched, unless they are in huge pages')
     w('')
 
     w('## Data')

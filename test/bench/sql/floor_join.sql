@@ -1,4 +1,4 @@
--- (1) floor: the journey rows — touches joined to opportunities within the window
+-- floor, informational: the journey rows — touches joined to opportunities within the window
 -- (contact_scope account, lookback and as_of from the settings, as attrib.refresh
 -- reads them) — grouped by opportunity with count(*) and a trivial aggregate over
 -- touch_id, occurred_at and channel, so every row is really read.

@@ -1,2 +1,3 @@
 -- (5) Shapley fit over every stored journey (converted = won).
-SELECT (attrib.shapley_info(attrib.shapley_fit(journey, status = 'won'))).* FROM attrib.journey_cache;
+-- (The info is taken once: (f(x)).* would call it once per output column.)
+SELECT (i).* FROM (SELECT attrib.shapley_info(attrib.shapley_fit(journey, status = 'won')) AS i FROM attrib.journey_cache OFFSET 0) x;
