@@ -14,7 +14,8 @@
 #   BENCH_WARMUP=0      no warm-up run (e.g. for a single run at 10^7 touches)
 #   BENCH_OUT=FILE      markdown results (default test/bench/results.md; quick mode: in the work dir)
 #   BENCH_SKIP=a,b      steps to leave out (names as in the table, e.g. plain,attrib_split;
-#                       incremental_check: the comparison of incremental and full refresh)
+#                       incremental_check: the comparison of incremental and full refresh;
+#                       cancel: cancelling a full refresh 2 s in and half-way through)
 #   BENCH_MERGE=DIR     also report the measurements kept (BENCH_KEEP=1) in an earlier work dir
 #   BENCH_REF=HEAD      build a clean export of that commit instead of the working tree
 #   BENCH_NO_BUILD=1    use the system's installed extension (pinned: the functions point at a
@@ -212,6 +213,39 @@ digest_sql="SELECT (SELECT count(*) || '/' || sum(hashtext(account_id || '/' || 
 	|| '/' || touch_index || '/' || coalesce(touch_id, '') || '/' || weight || '/' || credit || '/' || credit_reporting)::numeric)
 	FROM attrib.credit_cache)"
 
+# cancel_check SCALE: a full refresh is cancelled (pg_cancel_backend) 2 s after
+# it starts (building journeys) and half-way through (writing credits); records
+# how long the backend took to stop and whether the stored credits survived.
+cancel_check() {
+	local scale=$1 delay bpid t0 t1 pid before after half msg kept
+	if [[ $skip == *",cancel,"* ]]; then
+		return 0
+	fi
+	half=$(awk -v s="$scale" '$1 == s && $2 == "refresh" { t += $4; n++ } END { if (n) printf "%d", t / n / 2000 }' "$raw")
+	before=$(psqlq -At -c 'SELECT count(*) FROM attrib.credit_cache')
+	for delay in 2 "${half:-0}"; do
+		((delay >= 2)) || continue
+		psql -X -q -c 'SELECT attrib.refresh() /* bench cancel */' >/dev/null 2>"$work/cancel.err" &
+		pid=$!
+		sleep "$delay"
+		bpid=$(psqlq -At -c "SELECT pid FROM pg_stat_activity WHERE query LIKE '%bench cancel%' AND pid <> pg_backend_pid()")
+		if [[ -z $bpid ]]; then
+			wait "$pid" || true
+			metaput "$scale" "cancel:after ${delay} s" "the refresh had ended"
+			continue
+		fi
+		t0=$(date +%s%N)
+		psqlq -At -c "SELECT pg_cancel_backend($bpid)" >/dev/null
+		wait "$pid" || true
+		t1=$(date +%s%N)
+		after=$(psqlq -At -c 'SELECT count(*) FROM attrib.credit_cache')
+		msg=$(grep -o 'canceling statement due to user request' "$work/cancel.err" | head -n 1)
+		[[ $after == "$before" ]] && kept="all $after" || kept="NO ($before before, $after after)"
+		metaput "$scale" "cancel:after ${delay} s" "stopped in $(((t1 - t0) / 1000000)) ms (${msg:-no cancel error?}); credit rows kept: $kept"
+	done
+	psqlq -c 'VACUUM attrib.journey_cache, attrib.credit_cache, attrib.account_journey_cache'
+}
+
 export BENCH_PROBE_SH=$bench/probe.sh
 # a plain interpreter: version-manager shims cost a fraction of a second per call
 BENCH_PYTHON=$(command -v /usr/bin/python3 || command -v python3)
@@ -313,6 +347,7 @@ for cur_scale in "${scales[@]}"; do
 	psqlq -c 'ANALYZE attrib.journey_cache, attrib.credit_cache'
 	metaput "$cur_scale" credit_rows "$(psqlq -At -c 'SELECT count(*) FROM attrib.credit_cache')"
 	metaput "$cur_scale" cache_mb "$(psqlq -At -c "SELECT (pg_total_relation_size('attrib.journey_cache') + pg_total_relation_size('attrib.credit_cache')) / 1048576")"
+	cancel_check "$cur_scale"
 	measure "$cur_scale" recompute "$bench/sql/recompute.sql" "" "" vacuum_credits
 	measure "$cur_scale" stored_credits "$bench/sql/stored_credits.sql"
 
