@@ -351,6 +351,9 @@ for cur_scale in "${scales[@]}"; do
 	measure "$cur_scale" recompute "$bench/sql/recompute.sql" "" "" vacuum_credits
 	measure "$cur_scale" stored_credits "$bench/sql/stored_credits.sql"
 
+	measure "$cur_scale" noop_p0 "$bench/sql/parallel_noop.sql" "$bench/sql/serial.set"
+	measure "$cur_scale" noop_p2 "$bench/sql/parallel_noop.sql" "$bench/sql/parallel2.set"
+	metaput "$cur_scale" workers:noop_p2 "$(workers_planned "$bench/sql/parallel_noop.sql" "$bench/sql/parallel2.set")"
 	for s in markov1 markov3 shapley; do
 		measure "$cur_scale" "${s}_p0" "$bench/sql/$s.sql" "$bench/sql/serial.set"
 		measure "$cur_scale" "${s}_p2" "$bench/sql/$s.sql" "$bench/sql/parallel2.set"

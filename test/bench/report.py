@@ -31,6 +31,8 @@ STEPS = [
     ('markov1_solve', 'Markov order 1: fit + channel table (exact solve)'),
     ('markov3_solve', 'Markov order 3: fit + channel table (exact solve)'),
     ('shapley_solve', 'Shapley: fit + channel table'),
+    ('noop_p0', 'count(*) of the few rows of attrib.channels, no worker (informational)'),
+    ('noop_p2', 'the same with 2 workers: the fixed cost of starting them (informational)'),
     ('incremental', '(6) refresh_incremental() after 1% of accounts changed touches'),
     ('journey_build_p0', '(8) journey building (journey_agg per opportunity), no worker'),
     ('journey_build_p2', '(8) journey building (journey_agg per opportunity), 2 workers'),
