@@ -187,11 +187,12 @@ BEGIN
 	-- The journey: touches in the window (account scope: all of the account's).
 	-- On attrib's own tables, one index range scan per opportunity
 	-- (touches_account_time, or touches_contact for the contact scopes) and an
-	-- aggregate per opportunity: no sort or hash of every touch row, and each
-	-- parallel worker builds whole journeys.  A mapped touches source may have
-	-- no such index (a scan per opportunity would be quadratic), so it gets the
-	-- window join grouped by opportunity.  own_touches is a constant of this
-	-- call: the branch not taken is planned away.
+	-- aggregate per opportunity: no sort or hash of every touch row.  (The
+	-- window is applied again by with_context; here it only bounds the scan.)
+	-- A mapped touches or contact-roles source may have no such index (a scan
+	-- per opportunity would be quadratic), so it gets the window join grouped
+	-- by opportunity.  own_touches is a constant of this call: the branch not
+	-- taken is a false one-time filter, never run.
 	jt AS (
 		SELECT o.account_id, o.opportunity_id, g.journey
 		FROM opp o

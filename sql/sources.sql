@@ -108,53 +108,70 @@ DELETE FROM attrib.touches; DELETE FROM attrib.opportunities; DELETE FROM attrib
 SELECT opportunities FROM attrib.refresh();
 
 -- On attrib's own tables, refresh builds each journey with a range scan per
--- opportunity; on a mapped touches source, with a join grouped by opportunity.
--- Both must give the same journeys and credits under every contact scope.
--- 4 accounts, one opportunity each (a1, a3 won 2024-06-01 .. 2024-09-01; a2, a4
--- open from 2024-06-01), contacts c1..c3, roles c1 (primary) and c2; touches t1..t30
--- on 2023-01-01 + 25 i days, by contact c(i % 4), account-level when i % 4 = 0.
--- The default 365-day lookback starts the window on 2023-06-02, so by hand:
--- won: i = 7..24, open: i = 7..30; account scope 2 * 18 + 2 * 24 = 84 touches,
--- contact_roles (i % 4 in 1, 2) 2 * 8 + 2 * 12 = 40, primary_contact (i % 4 = 1)
--- 2 * 4 + 2 * 6 = 20.
-INSERT INTO attrib.accounts (account_id) SELECT 'a' || a FROM generate_series(1, 4) a;
+-- opportunity; with a mapped touches or contact-roles source, with a join
+-- grouped by opportunity.  Both must give the same journeys and credits under
+-- every contact scope, with and without a lookback.
+-- Accounts a1..a4, one opportunity each (a1, a3 won 2024-06-01 .. 2024-09-01;
+-- a2, a4 open from 2024-06-01), contacts c1..c3, roles c1 (primary) and c2;
+-- touches t1..t30 on 2023-01-01 + 25 i days, by contact c(i % 4), account-level
+-- when i % 4 = 0; a1 also has c1 touches exactly on its window's ends
+-- (2023-06-02 with the 365-day lookback, and 2024-09-01).  a5's opportunity
+-- closed in 2020, before all its touches: an empty journey.  By hand:
+-- lookback 365 days (window from 2023-06-02): won i = 7..24, open i = 7..30;
+--   account 2 * 18 + 2 * 24 + 2 = 86, contact_roles (i % 4 in 1, 2)
+--   2 * 8 + 2 * 12 + 2 = 42, primary_contact (i % 4 = 1) 2 * 4 + 2 * 6 + 2 = 22;
+-- no lookback: won i = 1..24, open i = 1..30;
+--   account 2 * 24 + 2 * 30 + 2 = 110, contact_roles 2 * 12 + 2 * 16 + 2 = 58,
+--   primary_contact 2 * 6 + 2 * 8 + 2 = 30.
+INSERT INTO attrib.accounts (account_id) SELECT 'a' || a FROM generate_series(1, 5) a;
 INSERT INTO attrib.contacts (account_id, contact_id, lead_created_at)
 SELECT 'a' || a, 'c' || c, timestamptz '2023-03-01' + c * interval '30 days'
-FROM generate_series(1, 4) a, generate_series(1, 3) c;
+FROM generate_series(1, 5) a, generate_series(1, 3) c;
 INSERT INTO attrib.opportunities (account_id, opportunity_id, amount, created_at, closed_at, is_won)
-SELECT 'a' || a, 'o1', 1000 * a, '2024-06-01', CASE WHEN a % 2 = 1 THEN timestamptz '2024-09-01' END, a % 2 = 1
-FROM generate_series(1, 4) a;
+SELECT 'a' || a, 'o1', 1000 * a, timestamptz '2024-06-01', CASE WHEN a % 2 = 1 THEN timestamptz '2024-09-01' END, a % 2 = 1
+FROM generate_series(1, 4) a
+UNION ALL SELECT 'a5', 'o1', 500, timestamptz '2020-01-01', timestamptz '2020-02-01', true;
 INSERT INTO attrib.opportunity_contact_roles (account_id, opportunity_id, contact_id, is_primary)
-SELECT 'a' || a, 'o1', 'c' || c, c = 1 FROM generate_series(1, 4) a, generate_series(1, 2) c;
+SELECT 'a' || a, 'o1', 'c' || c, c = 1 FROM generate_series(1, 5) a, generate_series(1, 2) c;
 INSERT INTO attrib.touches (account_id, touch_id, occurred_at, channel, contact_id)
 SELECT 'a' || a, 't' || i, timestamptz '2023-01-01' + i * interval '25 days',
 	   (ARRAY['email', 'paid_search', 'webinar', 'direct'])[1 + (i + a) % 4], nullif('c' || i % 4, 'c0')
-FROM generate_series(1, 4) a, generate_series(1, 30) i;
+FROM generate_series(1, 5) a, generate_series(1, 30) i
+UNION ALL VALUES ('a1', 'start', timestamptz '2023-06-02', 'event', 'c1'),
+				 ('a1', 'end', timestamptz '2024-09-01', 'event', 'c1');
 CREATE VIEW hs.touches_again AS SELECT * FROM attrib.touches;
-CREATE TEMP TABLE scope_check (scope text, mapped bool, account_id text, opportunity_id text,
-							   journey text, credits text);
-CREATE FUNCTION pg_temp.scope_pass(sc text, mapped bool) RETURNS void LANGUAGE plpgsql AS $$
+CREATE VIEW hs.roles_again AS SELECT * FROM attrib.opportunity_contact_roles;
+CREATE TEMP TABLE scope_check (scope text, lookback interval, mapped text, account_id text,
+							   opportunity_id text, journey text, credits text);
+CREATE FUNCTION pg_temp.scope_pass(sc text, lb interval, mapped text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-	UPDATE attrib.settings SET contact_scope = sc;
-	IF NOT FOUND THEN INSERT INTO attrib.settings (contact_scope) VALUES (sc); END IF;
-	PERFORM attrib.map_source('touches', CASE WHEN mapped THEN 'hs.touches_again'::regclass END);
+	DELETE FROM attrib.settings;
+	INSERT INTO attrib.settings (contact_scope, lookback) VALUES (sc, lb);
+	PERFORM attrib.map_source('touches', CASE WHEN mapped = 'touches' THEN 'hs.touches_again'::regclass END);
+	PERFORM attrib.map_source('opportunity_contact_roles',
+							  CASE WHEN mapped = 'roles' THEN 'hs.roles_again'::regclass END);
 	PERFORM attrib.refresh();
 	INSERT INTO scope_check
-	SELECT sc, mapped, j.account_id, j.opportunity_id, j.journey::text,
+	SELECT sc, lb, mapped, j.account_id, j.opportunity_id, j.journey::text,
 		   (SELECT string_agg(c.model || ':' || c.touch_index || ':' || c.credit, ',' ORDER BY c.model, c.touch_index)
 			FROM attrib.credit_cache c WHERE c.account_id = j.account_id AND c.opportunity_id = j.opportunity_id)
 	FROM attrib.journey_cache j;
 END $$;
-SELECT pg_temp.scope_pass(sc, m)
-FROM unnest('{account,contact_roles,primary_contact}'::text[]) sc, unnest('{false,true}'::bool[]) m;
-WITH o AS (SELECT * FROM scope_check WHERE NOT mapped), m AS (SELECT * FROM scope_check WHERE mapped)
-SELECT coalesce(o.scope, m.scope) AS scope,
+SELECT count(*) AS passes FROM (
+	SELECT pg_temp.scope_pass(sc, lb, m)
+	FROM unnest('{account,contact_roles,primary_contact}'::text[]) sc,
+		 unnest(ARRAY[interval '365 days', NULL]) lb, unnest('{own,touches,roles}'::text[]) m) x;
+WITH o AS (SELECT * FROM scope_check WHERE mapped = 'own'),
+	 m AS (SELECT * FROM scope_check WHERE mapped <> 'own')
+SELECT o.scope, o.lookback, m.mapped, count(*) AS journeys,
 	   sum(attrib.journey_length(o.journey::attrib.journey)) AS touches_own,
 	   sum(attrib.journey_length(m.journey::attrib.journey)) AS touches_mapped,
 	   count(*) FILTER (WHERE o.journey IS DISTINCT FROM m.journey) AS journeys_differ,
 	   count(*) FILTER (WHERE o.credits IS DISTINCT FROM m.credits) AS credits_differ
-FROM o FULL JOIN m ON m.scope = o.scope AND m.account_id = o.account_id AND m.opportunity_id = o.opportunity_id
-GROUP BY 1 ORDER BY 1;
-SELECT attrib.map_source('touches', NULL);
+FROM o FULL JOIN m ON m.scope = o.scope AND m.lookback IS NOT DISTINCT FROM o.lookback
+	AND m.account_id = o.account_id AND m.opportunity_id = o.opportunity_id
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+SELECT count(*) AS empty_journeys FROM scope_check WHERE account_id = 'a5' AND attrib.journey_length(journey::attrib.journey) = 0;
+SELECT attrib.map_source('touches', NULL), attrib.map_source('opportunity_contact_roles', NULL);
 DELETE FROM attrib.settings;
 DELETE FROM attrib.touches; DELETE FROM attrib.opportunities; DELETE FROM attrib.contacts; DELETE FROM attrib.accounts;
