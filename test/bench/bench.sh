@@ -26,8 +26,8 @@
 #   BENCH_KEEP=1        keep the work directory (plans, raw measurements, perf data)
 #   BENCH_CONF="a=b;c=d"  postgresql.conf lines replacing the default settings below
 #   BENCH_HUGE_PAGES=0  no huge pages for the server's shared memory (default: as root, the
-#                       script reserves enough 2 MB pages for shared_buffers, sets
-#                       huge_pages = try and gives the pages back at the end)
+#                       script allows enough surplus 2 MB pages for shared_buffers, sets
+#                       huge_pages = try and takes the allowance back at the end)
 #
 # Every timed run is one statement in a fresh connection (so VmHWM is the step's
 # peak); wall time is psql's \timing, CPU time is the backend's plus that of the
@@ -80,10 +80,13 @@ meta=$work/meta.tsv		# scale key value
 : >"$raw"
 : >"$meta"
 
-old_huge=''
+added_huge=0
 cleanup() {
 	pg_cleanup || true
-	[[ -z $old_huge ]] || echo "$old_huge" >/proc/sys/vm/nr_hugepages 2>/dev/null || true
+	if ((added_huge > 0)); then
+		echo $(($(cat /proc/sys/vm/nr_overcommit_hugepages) - added_huge)) \
+			>/proc/sys/vm/nr_overcommit_hugepages 2>/dev/null || true
+	fi
 	if [[ ${BENCH_KEEP:-0} == 1 ]]; then
 		echo "bench: kept $work" >&2
 	else
@@ -217,18 +220,20 @@ digest_sql="SELECT (SELECT count(*) || '/' || sum(hashtext(account_id || '/' || 
 # it starts (building journeys) and half-way through (writing credits); records
 # how long the backend took to stop and whether the stored credits survived.
 cancel_check() {
-	local scale=$1 delay bpid t0 t1 pid before after half msg kept
+	local scale=$1 delay bpid t0 t1 pid before after half msg kept seen=''
 	if [[ $skip == *",cancel,"* ]]; then
 		return 0
 	fi
 	half=$(awk -v s="$scale" '$1 == s && $2 == "refresh" { t += $4; n++ } END { if (n) printf "%d", t / n / 2000 }' "$raw")
 	before=$(psqlq -At -c 'SELECT count(*) FROM attrib.credit_cache')
 	for delay in 2 "${half:-0}"; do
-		((delay >= 2)) || continue
+		[[ $delay -ge 2 && " $seen " != *" $delay "* ]] || continue	# 2 s in, then half-way if later
+		seen+=" $delay"
 		psql -X -q -c 'SELECT attrib.refresh() /* bench cancel */' >/dev/null 2>"$work/cancel.err" &
 		pid=$!
 		sleep "$delay"
-		bpid=$(psqlq -At -c "SELECT pid FROM pg_stat_activity WHERE query LIKE '%bench cancel%' AND pid <> pg_backend_pid()")
+		bpid=$(psqlq -At -c "SELECT pid FROM pg_stat_activity WHERE query LIKE '%bench cancel%'
+			AND backend_type = 'client backend' AND state = 'active' AND pid <> pg_backend_pid() LIMIT 1")
 		if [[ -z $bpid ]]; then
 			wait "$pid" || true
 			metaput "$scale" "cancel:after ${delay} s" "the refresh had ended"
@@ -239,7 +244,7 @@ cancel_check() {
 		wait "$pid" || true
 		t1=$(date +%s%N)
 		after=$(psqlq -At -c 'SELECT count(*) FROM attrib.credit_cache')
-		msg=$(grep -o 'canceling statement due to user request' "$work/cancel.err" | head -n 1)
+		msg=$(grep -m 1 -o 'canceling statement due to user request' "$work/cancel.err" || true)
 		[[ $after == "$before" ]] && kept="all $after" || kept="NO ($before before, $after after)"
 		metaput "$scale" "cancel:after ${delay} s" "stopped in $(((t1 - t0) / 1000000)) ms (${msg:-no cancel error?}); credit rows kept: $kept"
 	done
@@ -259,15 +264,21 @@ last_scale=${scales[${#scales[@]} - 1]}
 # backend (or parallel worker) first takes a page fault for each page of the
 # shared buffers it touches -- about 0.4 s per 10^6 touches read, paid by every
 # step in proportion to the data it reads, and by each worker again.  With 2 MB
-# pages that cost goes away.  Needs root (vm.nr_hugepages); restored at exit.
+# pages that cost goes away.  Needs root: the pages are allowed as surplus
+# (vm.nr_overcommit_hugepages), which the kernel takes back when the server's
+# shared memory goes away; the allowance is taken back at exit.
 huge_pages=off
 sb_mb=$(printf '%s\n' "${conf[@]}" | sed -n 's/^ *shared_buffers *= *\([0-9]*\) *\([MG]\)B.*/\1 \2/p' |
 	awk '{ print ($2 == "G") ? $1 * 1024 : $1 }')
-if [[ ${BENCH_HUGE_PAGES:-1} != 0 && -n $sb_mb && -w /proc/sys/vm/nr_hugepages ]] &&
+if [[ ${BENCH_HUGE_PAGES:-1} != 0 && -n $sb_mb && -w /proc/sys/vm/nr_overcommit_hugepages ]] &&
 	grep -q '^Hugepagesize: *2048 kB' /proc/meminfo; then
-	old_huge=$(cat /proc/sys/vm/nr_hugepages)
-	echo $((old_huge + sb_mb * 11 / 20 + 64)) >/proc/sys/vm/nr_hugepages || true
-	conf+=("huge_pages = try")
+	added_huge=$((sb_mb * 11 / 20 + 64))
+	if echo $(($(cat /proc/sys/vm/nr_overcommit_hugepages) + added_huge)) \
+		>/proc/sys/vm/nr_overcommit_hugepages; then
+		conf+=("huge_pages = try")
+	else
+		added_huge=0
+	fi
 fi
 
 # One server for every scale (the generator empties attrib's tables each time);
@@ -280,6 +291,9 @@ if grep -q 'KernelPageSize: *2048 kB' "/proc/$PM_PID/smaps" 2>/dev/null; then
 fi
 say "bench: huge pages for shared memory: $huge_pages"
 psqlq -c 'CREATE EXTENSION attrib'
+# for the no-op parallel step: a small table that gets 2 workers however few its pages
+psqlq -c 'CREATE TABLE public.bench_noop AS SELECT i FROM generate_series(1, 1000) i' \
+	-c 'ALTER TABLE public.bench_noop SET (parallel_workers = 2)' -c 'VACUUM ANALYZE public.bench_noop'
 if [[ ${BENCH_NO_BUILD:-0} == 1 ]]; then
 	# the system's installation: point the functions at a private copy of
 	# attrib.so, so that an install by someone else during the run changes nothing

@@ -201,7 +201,9 @@ def main():
             w('Workers planned: %s.' % wk)
         w('Incremental refresh: %s accounts changed per run; results equal a full refresh: %s.'
           % (m.get('changed_accounts', '?'), m.get('incremental_equals_full', 'not checked')))
-        cancels = ['%s: %s' % (k.split(':', 1)[1], v) for k, v in sorted(m.items()) if k.startswith('cancel:')]
+        cancels = ['%s: %s' % (k.split(':', 1)[1], v)
+                   for k, v in sorted((kv for kv in m.items() if kv[0].startswith('cancel:')),
+                                      key=lambda kv: float(kv[0].split()[1]))]
         if cancels:
             w('Full refresh cancelled (pg_cancel_backend) %s.' % '; '.join(cancels))
         w('')
