@@ -496,3 +496,31 @@ COMMENT ON COLUMN @extschema@.refresh_log.as_of IS 'As-of time of open opportuni
 COMMENT ON COLUMN @extschema@.refresh_log.opportunities IS 'Journeys it rebuilt: every opportunity''s for a full refresh, those of the changed accounts for an incremental one.';
 COMMENT ON COLUMN @extschema@.refresh_log.credit_rows IS 'Credit rows it wrote: every row of attrib.credit_cache for a full refresh; for an incremental one, those of the rebuilt accounts (every rule-based one when the model registry changed) and every data-driven model''s.';
 COMMENT ON COLUMN @extschema@.refresh_log.duration IS 'Wall-clock time the refresh took.';
+
+-- schedule_refresh gains incremental (schedules attrib.refresh_incremental()).
+DROP FUNCTION @extschema@.schedule_refresh(pg_catalog.text);
+CREATE FUNCTION @extschema@.schedule_refresh(schedule pg_catalog.text DEFAULT '0 * * * *',
+	incremental pg_catalog.bool DEFAULT false)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	job pg_catalog.int8;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+		RAISE EXCEPTION 'pg_cron is not installed in this database'
+			USING ERRCODE = 'feature_not_supported',
+				  HINT = 'Install pg_cron (shared_preload_libraries = ''pg_cron'', then CREATE EXTENSION pg_cron), or run SELECT attrib.refresh() from your own scheduler.';
+	END IF;
+	IF incremental IS NULL THEN
+		RAISE EXCEPTION 'incremental must be true or false, not NULL'
+			USING ERRCODE = 'null_value_not_allowed',
+				  HINT = 'Pass false for a full refresh, true for attrib.refresh_incremental().';
+	END IF;
+	EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+		USING CASE WHEN incremental THEN 'attrib-refresh-incremental' ELSE 'attrib-refresh' END, schedule,
+			  CASE WHEN incremental THEN 'SELECT @extschema@.refresh_incremental()'
+				   ELSE 'SELECT @extschema@.refresh()' END;
+	RETURN job;
+END $$;
+COMMENT ON FUNCTION @extschema@.schedule_refresh(pg_catalog.text, pg_catalog.bool) IS
+'Schedules attrib.refresh() with pg_cron under the job name attrib-refresh (cron syntax; default hourly), or with incremental => true attrib.refresh_incremental() under attrib-refresh-incremental (both can be scheduled, e.g. a nightly full refresh and an incremental one every few minutes); scheduling again replaces that job''s schedule. An error if pg_cron is not installed.';

@@ -11,6 +11,9 @@
 #     attrib-refresh, with the schedule, the command SELECT attrib.refresh(), this
 #     database and user, active; scheduling again updates the same job (one job,
 #     new schedule); the default schedule is hourly; a bad schedule is an error;
+#     incremental => true schedules SELECT attrib.refresh_incremental() as a
+#     second job, attrib-refresh-incremental, leaving the full one alone; NULL
+#     is an error (22004);
 #   - ATTRIB_CRON_WAIT=1 also waits (at most 75 s) for the job to run once:
 #     cron.job_run_details says succeeded and refresh_log gained a row.
 # Without pg_cron preloaded only the first part runs.
@@ -27,7 +30,8 @@ preloaded=$(ts_sql "$DB" "SELECT current_setting('shared_preload_libraries') ~ '
 # shellcheck disable=SC2317  # called from the EXIT trap
 cleanup_cron() {
 	if [[ $preloaded == t ]]; then
-		psql -X -q -d "$DB" -c "SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = 'attrib-refresh'" \
+		psql -X -q -d "$DB" -c "SELECT cron.unschedule(jobid) FROM cron.job
+			WHERE jobname IN ('attrib-refresh', 'attrib-refresh-incremental')" \
 			>/dev/null 2>&1
 	fi
 	if [[ $orig_cron == 1 ]]; then # leave it as we found it
@@ -49,7 +53,8 @@ fi
 # --- without pg_cron ------------------------------------------------------------------
 if [[ $had_cron == 1 ]]; then
 	# the error case needs pg_cron absent: set it aside for a moment (our jobs only)
-	ts_sql "$DB" "SELECT count(*) FROM cron.job WHERE jobname <> 'attrib-refresh'" | grep -qx 0 || {
+	ts_sql "$DB" "SELECT count(*) FROM cron.job WHERE jobname NOT IN ('attrib-refresh', 'attrib-refresh-incremental')" |
+		grep -qx 0 || {
 		echo "pg_cron in $DB has other jobs; not dropping it"
 		ts_fail "cannot test the no-pg_cron error here"
 		ts_done
@@ -101,6 +106,23 @@ else
 fi
 ts_check "the bad schedule left the job alone" \
 	"$(ts_sql "$DB" "SELECT count(*) || ' ' || max(schedule) FROM cron.job WHERE jobname = 'attrib-refresh'")" "1 0 * * * *"
+
+inc=$(ts_sql "$DB" "SELECT attrib.schedule_refresh('*/5 * * * *', incremental => true)")
+ts_check "incremental => true: a second job running refresh_incremental()" \
+	"$(ts_sql "$DB" "SELECT jobname || '|' || schedule || '|' || command || '|' || active || '|' || (jobid <> ${job:-0})
+		FROM cron.job WHERE jobid = ${inc:-0}")" \
+	"attrib-refresh-incremental|*/5 * * * *|SELECT attrib.refresh_incremental()|true|true"
+ts_check "the full refresh's job is unchanged beside it" \
+	"$(ts_sql "$DB" "SELECT string_agg(jobname || ' ' || schedule, ', ' ORDER BY jobname) FROM cron.job")" \
+	"attrib-refresh 0 * * * *, attrib-refresh-incremental */5 * * * *"
+ts_check "scheduling the incremental job again updates it" \
+	"$(ts_sql "$DB" "SELECT attrib.schedule_refresh('*/10 * * * *', true) = ${inc:-0}") $(ts_sql "$DB" \
+		"SELECT count(*) || ' ' || max(schedule) FROM cron.job WHERE jobname = 'attrib-refresh-incremental'")" \
+	"t 1 */10 * * * *"
+ts_check "incremental => NULL: null_value_not_allowed" \
+	"$(ts_sql "$DB" "DO \$\$ BEGIN PERFORM attrib.schedule_refresh('* * * * *', NULL);
+		EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%', SQLSTATE; END \$\$" 2>&1 | sed 's/^NOTICE: *//')" "22004"
+ts_sql "$DB" "SELECT cron.unschedule('attrib-refresh-incremental')" >/dev/null
 
 # --- optionally, the job runs -------------------------------------------------------------
 if [[ ${ATTRIB_CRON_WAIT:-0} == 1 ]]; then

@@ -632,7 +632,8 @@ END $$;
 COMMENT ON FUNCTION @extschema@.refresh_incremental() IS
 'Rebuilds only what changed since the last refresh: the journeys and credits of the accounts whose CRM rows changed, every credit when the model registry changed, everything when settings, rates or channels changed. The data-driven models are refitted over every stored journey whenever anything changed. Results equal a full refresh (open opportunities of untouched accounts keep the as-of time of their last rebuild).';
 
-CREATE FUNCTION @extschema@.schedule_refresh(schedule pg_catalog.text DEFAULT '0 * * * *')
+CREATE FUNCTION @extschema@.schedule_refresh(schedule pg_catalog.text DEFAULT '0 * * * *',
+	incremental pg_catalog.bool DEFAULT false)
 RETURNS pg_catalog.int8
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -643,9 +644,16 @@ BEGIN
 			USING ERRCODE = 'feature_not_supported',
 				  HINT = 'Install pg_cron (shared_preload_libraries = ''pg_cron'', then CREATE EXTENSION pg_cron), or run SELECT attrib.refresh() from your own scheduler.';
 	END IF;
+	IF incremental IS NULL THEN
+		RAISE EXCEPTION 'incremental must be true or false, not NULL'
+			USING ERRCODE = 'null_value_not_allowed',
+				  HINT = 'Pass false for a full refresh, true for attrib.refresh_incremental().';
+	END IF;
 	EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-		USING 'attrib-refresh', schedule, 'SELECT @extschema@.refresh()';
+		USING CASE WHEN incremental THEN 'attrib-refresh-incremental' ELSE 'attrib-refresh' END, schedule,
+			  CASE WHEN incremental THEN 'SELECT @extschema@.refresh_incremental()'
+				   ELSE 'SELECT @extschema@.refresh()' END;
 	RETURN job;
 END $$;
-COMMENT ON FUNCTION @extschema@.schedule_refresh(pg_catalog.text) IS
-'Schedules attrib.refresh() with pg_cron under the job name attrib-refresh (cron syntax; default hourly); an error if pg_cron is not installed.';
+COMMENT ON FUNCTION @extschema@.schedule_refresh(pg_catalog.text, pg_catalog.bool) IS
+'Schedules attrib.refresh() with pg_cron under the job name attrib-refresh (cron syntax; default hourly), or with incremental => true attrib.refresh_incremental() under attrib-refresh-incremental (both can be scheduled, e.g. a nightly full refresh and an incremental one every few minutes); scheduling again replaces that job''s schedule. An error if pg_cron is not installed.';
