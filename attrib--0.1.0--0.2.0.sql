@@ -45,15 +45,17 @@ ALTER INDEX @extschema@.refresh_state_pkey RENAME TO refresh_state_0_1_0_pkey;
 CREATE TABLE @extschema@.refresh_state (
 	xid pg_catalog.xid8 PRIMARY KEY DEFAULT pg_catalog.pg_current_xact_id(),
 	journeys_stale pg_catalog.bool NOT NULL DEFAULT false,
-	credits_stale pg_catalog.bool NOT NULL DEFAULT false
+	credits_stale pg_catalog.bool NOT NULL DEFAULT false,
+	stale_models pg_catalog.text[]
 );
 INSERT INTO @extschema@.refresh_state (journeys_stale, credits_stale)
 SELECT o.journeys_stale, o.credits_stale FROM @extschema@.refresh_state_0_1_0 o;
 DROP TABLE @extschema@.refresh_state_0_1_0;
-COMMENT ON TABLE @extschema@.refresh_state IS 'What an incremental refresh must redo beyond the queued accounts, one row per changing transaction: every journey (settings, rates or channels changed), or every credit (the model registry changed).';
+COMMENT ON TABLE @extschema@.refresh_state IS 'What an incremental refresh must redo beyond the queued accounts, one row per changing transaction: every journey (settings, rates changed), every credit (channels changed, model_config truncated), or the credits of the models whose attrib.model_config rows changed.';
 COMMENT ON COLUMN @extschema@.refresh_state.xid IS 'The transaction that made the change.';
 COMMENT ON COLUMN @extschema@.refresh_state.journeys_stale IS 'Every journey must be rebuilt.';
 COMMENT ON COLUMN @extschema@.refresh_state.credits_stale IS 'Every credit must be recomputed from the stored journeys.';
+COMMENT ON COLUMN @extschema@.refresh_state.stale_models IS 'Models whose attrib.model_config row was added, changed or deleted: their credits must be recomputed from the stored journeys (NULL: none).';
 
 -- change marks keyed by transaction: the functions that write and take them
 CREATE OR REPLACE FUNCTION @extschema@.track_accounts() RETURNS trigger
@@ -149,7 +151,8 @@ DROP FUNCTION @extschema@.refresh_scope(pg_catalog.text[], pg_catalog.bool, pg_c
 DROP FUNCTION @extschema@.refresh_log_row(pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.int8);
 DROP FUNCTION @extschema@.refresh_data_driven();
 CREATE OR REPLACE FUNCTION @extschema@.refresh_scope(accounts pg_catalog.text[], journeys pg_catalog.bool,
-	t_as_of pg_catalog.timestamptz, OUT n_journeys pg_catalog.int8, OUT n_credits pg_catalog.int8)
+	t_as_of pg_catalog.timestamptz, models pg_catalog.text[] DEFAULT NULL,
+	OUT n_journeys pg_catalog.int8, OUT n_credits pg_catalog.int8)
 RETURNS record
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
@@ -302,7 +305,8 @@ BEGIN
 
 	-- (a full refresh deletes row by row, not TRUNCATE: readers must keep the old rows)
 	DELETE FROM @extschema@.credit_cache c
-	WHERE accounts IS NULL OR c.account_id = ANY (accounts);
+	WHERE (accounts IS NULL OR c.account_id = ANY (accounts))
+	  AND (models IS NULL OR c.model = ANY (models));
 	-- Every enabled rule-based model's credits, journey by journey in key order, so
 	-- the primary key is filled in order.  An additive model that credits no touch
 	-- of a journey books its amount unattributed (touch_index 0), so totals keep
@@ -316,7 +320,8 @@ BEGIN
 					(SELECT pg_catalog.array_agg(ch.channel) FROM @extschema@.src_channels ch WHERE ch.is_direct), '{}'))
 				   || m.options ORDER BY m.name) AS options,
 			   pg_catalog.array_agg(m.name ORDER BY m.name) FILTER (WHERE m.additive) AS additive
-		FROM @extschema@.model_registry m WHERE m.enabled AND NOT m.data_driven
+		FROM @extschema@.model_registry m
+		WHERE m.enabled AND NOT m.data_driven AND (models IS NULL OR m.name = ANY (models))
 	)
 	SELECT j.account_id, j.opportunity_id, c.model, c.touch_index, c.touch_id, c.weight,
 		   c.credit, c.credit_reporting
@@ -335,8 +340,8 @@ BEGIN
 	ORDER BY j.account_id, j.opportunity_id;
 	GET DIAGNOSTICS n_credits = ROW_COUNT;
 END $$;
-COMMENT ON FUNCTION @extschema@.refresh_scope(pg_catalog.text[], pg_catalog.bool, pg_catalog.timestamptz) IS
-'The work of a refresh for some accounts (NULL: all): rebuild their journeys from the sources (when journeys is true) and their credits from the stored journeys. Called by attrib.refresh() and attrib.refresh_incremental(); returns the journeys rebuilt and the credit rows written.';
+COMMENT ON FUNCTION @extschema@.refresh_scope(pg_catalog.text[], pg_catalog.bool, pg_catalog.timestamptz, pg_catalog.text[]) IS
+'The work of a refresh for some accounts (NULL: all): rebuild their journeys from the sources (when journeys is true) and their credits from the stored journeys, of every rule-based model or only of models (NULL: all). Called by attrib.refresh() and attrib.refresh_incremental(); returns the journeys rebuilt and the credit rows written.';
 
 CREATE OR REPLACE FUNCTION @extschema@.refresh_log_row(started pg_catalog.timestamptz, t_as_of pg_catalog.timestamptz,
 	n_opps pg_catalog.int8, n_credits pg_catalog.int8)
@@ -459,8 +464,9 @@ DECLARE
 BEGIN
 	-- the marks of committed changes (the statement's snapshot); a change
 	-- committing later keeps its mark for the next refresh
-	WITH taken AS (DELETE FROM @extschema@.refresh_state RETURNING journeys_stale, credits_stale)
-	SELECT pg_catalog.bool_or(journeys_stale) AS journeys_stale, pg_catalog.bool_or(credits_stale) AS credits_stale
+	WITH taken AS (DELETE FROM @extschema@.refresh_state RETURNING journeys_stale, credits_stale, stale_models)
+	SELECT pg_catalog.bool_or(journeys_stale) AS journeys_stale, pg_catalog.bool_or(credits_stale) AS credits_stale,
+		   (SELECT pg_catalog.array_agg(DISTINCT m) FROM taken t2, pg_catalog.unnest(t2.stale_models) m) AS stale_models
 	INTO st FROM taken;
 	IF coalesce(st.journeys_stale, false) THEN
 		DELETE FROM @extschema@.refresh_queue;
@@ -480,21 +486,25 @@ BEGIN
 	IF coalesce(st.credits_stale, false) THEN
 		r := @extschema@.refresh_scope(NULL, false, t_as_of);
 		n_credits := r.n_credits;		-- every rule-based credit, rewritten
+	ELSIF st.stale_models IS NOT NULL THEN
+		-- the changed models' credits, every journey's (the rebuilt accounts' again)
+		r := @extschema@.refresh_scope(NULL, false, t_as_of, st.stale_models);
+		n_credits := n_credits + r.n_credits;
 	END IF;
 	-- data-driven models are fitted over every journey: any change refits them
-	IF changed IS NOT NULL OR coalesce(st.credits_stale, false) THEN
+	IF changed IS NOT NULL OR coalesce(st.credits_stale, false) OR st.stale_models IS NOT NULL THEN
 		n_credits := n_credits + @extschema@.refresh_data_driven();
 	END IF;
 	RETURN @extschema@.refresh_log_row(started, t_as_of, n, n_credits);
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh_incremental() IS
-'Rebuilds only what changed since the last refresh: the journeys and credits of the accounts whose CRM rows changed, every credit when the model registry changed, everything when settings, rates or channels changed. The data-driven models are refitted over every stored journey whenever anything changed. Results equal a full refresh (open opportunities of untouched accounts keep the as-of time of their last rebuild).';
+'Rebuilds only what changed since the last refresh: the journeys and credits of the accounts whose CRM rows changed, the credits of the models whose attrib.model_config rows changed, every credit when channels changed, everything when settings or rates changed. The data-driven models are refitted over every stored journey whenever anything changed. Results equal a full refresh (open opportunities of untouched accounts keep the as-of time of their last rebuild).';
 
 COMMENT ON TABLE @extschema@.refresh_log IS 'One row per refresh (attrib.refresh() or attrib.refresh_incremental()): when, the as-of time used, and how much it rebuilt.';
 COMMENT ON COLUMN @extschema@.refresh_log.refreshed_at IS 'Transaction time of the refresh.';
 COMMENT ON COLUMN @extschema@.refresh_log.as_of IS 'As-of time of open opportunities.';
 COMMENT ON COLUMN @extschema@.refresh_log.opportunities IS 'Journeys it rebuilt: every opportunity''s for a full refresh, those of the changed accounts for an incremental one.';
-COMMENT ON COLUMN @extschema@.refresh_log.credit_rows IS 'Credit rows it wrote: every row of attrib.credit_cache for a full refresh; for an incremental one, those of the rebuilt accounts (every rule-based one when the model registry changed) and every data-driven model''s.';
+COMMENT ON COLUMN @extschema@.refresh_log.credit_rows IS 'Credit rows it wrote: every row of attrib.credit_cache for a full refresh; for an incremental one, those of the rebuilt accounts, those of the models whose attrib.model_config rows changed (every rule-based one when channels changed) and every data-driven model''s.';
 COMMENT ON COLUMN @extschema@.refresh_log.duration IS 'Wall-clock time the refresh took.';
 
 -- schedule_refresh gains incremental (schedules attrib.refresh_incremental()).
@@ -524,3 +534,35 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION @extschema@.schedule_refresh(pg_catalog.text, pg_catalog.bool) IS
 'Schedules attrib.refresh() with pg_cron under the job name attrib-refresh (cron syntax; default hourly), or with incremental => true attrib.refresh_incremental() under attrib-refresh-incremental (both can be scheduled, e.g. a nightly full refresh and an incremental one every few minutes); scheduling again replaces that job''s schedule. An error if pg_cron is not installed.';
+
+-- a changed model_config row makes only that model's credits stale
+CREATE OR REPLACE FUNCTION @extschema@.track_models() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	names pg_catalog.text[];
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		SELECT pg_catalog.array_agg(DISTINCT n.name) INTO names FROM new_rows n;
+	ELSIF TG_OP = 'DELETE' THEN
+		SELECT pg_catalog.array_agg(DISTINCT o.name) INTO names FROM old_rows o;
+	ELSE
+		SELECT pg_catalog.array_agg(DISTINCT x.name) INTO names
+		FROM (SELECT n.name FROM new_rows n UNION SELECT o.name FROM old_rows o) x;
+	END IF;
+	IF names IS NOT NULL THEN
+		INSERT INTO @extschema@.refresh_state AS r (stale_models) VALUES (names)
+		ON CONFLICT (xid) DO UPDATE
+			SET stale_models = coalesce(r.stale_models, '{}') || EXCLUDED.stale_models;
+	END IF;
+	RETURN NULL;
+END $$;
+COMMENT ON FUNCTION @extschema@.track_models() IS 'Trigger: marks the credits of the models whose attrib.model_config rows changed stale for incremental refresh.';
+DROP TRIGGER track_stale ON @extschema@.model_config;
+CREATE TRIGGER track_stale AFTER TRUNCATE ON @extschema@.model_config
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_stale('credits');
+CREATE TRIGGER track_insert AFTER INSERT ON @extschema@.model_config REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_models();
+CREATE TRIGGER track_update AFTER UPDATE ON @extschema@.model_config REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_models();
+CREATE TRIGGER track_delete AFTER DELETE ON @extschema@.model_config REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_models();

@@ -57,14 +57,42 @@ CREATE TABLE d1 AS SELECT results_digest() AS d;
 SELECT opportunities > 200 AS full_refresh FROM attrib.refresh();
 SELECT results_digest() = (SELECT d FROM d1) AS incremental_equals_full;
 
--- a new model: every credit is recomputed from the stored journeys
+-- a new model: only its credits are computed, from the stored journeys; the
+-- other models' rows are not rewritten (same ctid)
 INSERT INTO attrib.model_config (name, base_model, options) VALUES ('time_decay_30d', 'time_decay', '{"half_life": 30}');
-SELECT credits_stale FROM attrib.refresh_state;
-SELECT opportunities AS rebuilt_journeys FROM attrib.refresh_incremental();
+SELECT credits_stale, stale_models FROM attrib.refresh_state;
+CREATE TABLE kept AS SELECT account_id, opportunity_id, model, touch_index, ctid AS at FROM attrib.credit_cache;
+CREATE TABLE r2 AS SELECT * FROM attrib.refresh_incremental();
+SELECT opportunities AS rebuilt_journeys,
+	   credit_rows = (SELECT count(*) FROM attrib.credit_cache WHERE model = 'time_decay_30d') AS wrote_only_its_rows
+FROM r2;
+SELECT count(*) = (SELECT count(*) FROM kept) AS others_all_kept, count(*) FILTER (WHERE k.at <> c.ctid) AS others_rewritten
+FROM kept k JOIN attrib.credit_cache c USING (account_id, opportunity_id, model, touch_index);
 CREATE TABLE d2 AS SELECT results_digest() AS d;
 SELECT count(DISTINCT model) AS models FROM attrib.credit_cache;
 SELECT opportunities > 200 AS full_refresh FROM attrib.refresh();
 SELECT results_digest() = (SELECT d FROM d2) AS incremental_equals_full;
+
+-- renamed and changed: the old and the new name are stale
+UPDATE attrib.model_config SET name = 'time_decay_45d', options = '{"half_life": 45}' WHERE name = 'time_decay_30d';
+SELECT credits_stale, (SELECT array_agg(m ORDER BY m) FROM unnest(stale_models) m) AS stale_models FROM attrib.refresh_state;
+SELECT opportunities AS rebuilt_journeys FROM attrib.refresh_incremental();
+SELECT count(*) FILTER (WHERE model = 'time_decay_30d') AS old_rows, count(*) FILTER (WHERE model = 'time_decay_45d') > 0 AS new_rows
+FROM attrib.credit_cache;
+CREATE TABLE d2b AS SELECT results_digest() AS d;
+SELECT opportunities > 200 AS full_refresh FROM attrib.refresh();
+SELECT results_digest() = (SELECT d FROM d2b) AS incremental_equals_full;
+
+-- deleted: its credits go
+DELETE FROM attrib.model_config WHERE name = 'time_decay_45d';
+SELECT stale_models FROM attrib.refresh_state;
+SELECT credit_rows FROM attrib.refresh_incremental();
+SELECT count(*) AS its_rows FROM attrib.credit_cache WHERE model = 'time_decay_45d';
+CREATE TABLE d2c AS SELECT results_digest() AS d;
+SELECT opportunities > 200 AS full_refresh FROM attrib.refresh();
+SELECT results_digest() = (SELECT d FROM d2c) AS incremental_equals_full;
+INSERT INTO attrib.model_config (name, base_model, options) VALUES ('time_decay_30d', 'time_decay', '{"half_life": 30}');
+SELECT opportunities AS rebuilt_journeys, credit_rows > 0 AS wrote_its_rows FROM attrib.refresh_incremental();
 
 -- a changed setting rebuilds every journey
 SELECT attrib.set_setting('lookback', '90 days');
