@@ -373,8 +373,8 @@ BEGIN
 	-- The credit rows of data-driven models are replaced.  Only the models this
 	-- function fitted last time (fitted_models) can have any, and the enabled ones
 	-- will: with none of either (the default), credit_cache is not read at all.
-	-- (A model that stopped or started being data-driven changed the registry,
-	-- and the refresh that follows rewrote every credit first.)
+	-- (A model that stopped or started being data-driven changed its model_config
+	-- row: the refresh deleted that model's credits first.)
 	stale := ARRAY(SELECT m.name FROM @extschema@.model_registry m
 				   WHERE m.data_driven
 					 AND (m.enabled OR m.name IN (SELECT f.model FROM @extschema@.fitted_models f)));
@@ -491,8 +491,13 @@ BEGIN
 		r := @extschema@.refresh_scope(NULL, false, t_as_of, st.stale_models);
 		n_credits := n_credits + r.n_credits;
 	END IF;
-	-- data-driven models are fitted over every journey: any change refits them
-	IF changed IS NOT NULL OR coalesce(st.credits_stale, false) OR st.stale_models IS NOT NULL THEN
+	-- data-driven models are fitted over every journey: a changed journey, every
+	-- credit stale, or a changed data-driven model (now or when last fitted)
+	-- refits them; a changed rule-based model alone leaves their fits as they are
+	IF changed IS NOT NULL OR coalesce(st.credits_stale, false)
+	   OR EXISTS (SELECT 1 FROM @extschema@.model_registry m
+				  WHERE m.data_driven AND m.name = ANY (st.stale_models))
+	   OR EXISTS (SELECT 1 FROM @extschema@.fitted_models f WHERE f.model = ANY (st.stale_models)) THEN
 		n_credits := n_credits + @extschema@.refresh_data_driven();
 	END IF;
 	RETURN @extschema@.refresh_log_row(started, t_as_of, n, n_credits);
@@ -504,7 +509,7 @@ COMMENT ON TABLE @extschema@.refresh_log IS 'One row per refresh (attrib.refresh
 COMMENT ON COLUMN @extschema@.refresh_log.refreshed_at IS 'Transaction time of the refresh.';
 COMMENT ON COLUMN @extschema@.refresh_log.as_of IS 'As-of time of open opportunities.';
 COMMENT ON COLUMN @extschema@.refresh_log.opportunities IS 'Journeys it rebuilt: every opportunity''s for a full refresh, those of the changed accounts for an incremental one.';
-COMMENT ON COLUMN @extschema@.refresh_log.credit_rows IS 'Credit rows it wrote: every row of attrib.credit_cache for a full refresh; for an incremental one, those of the rebuilt accounts, those of the models whose attrib.model_config rows changed (every rule-based one when channels changed) and every data-driven model''s.';
+COMMENT ON COLUMN @extschema@.refresh_log.credit_rows IS 'Credit rows it wrote: every row of attrib.credit_cache for a full refresh; for an incremental one, those of the rebuilt accounts, those of the models whose attrib.model_config rows changed (every rule-based one when channels changed; a changed model''s rows of rebuilt accounts count twice) and every data-driven model''s when they were refitted.';
 COMMENT ON COLUMN @extschema@.refresh_log.duration IS 'Wall-clock time the refresh took.';
 
 -- schedule_refresh gains incremental (schedules attrib.refresh_incremental()).
@@ -545,14 +550,17 @@ BEGIN
 		SELECT pg_catalog.array_agg(DISTINCT n.name) INTO names FROM new_rows n;
 	ELSIF TG_OP = 'DELETE' THEN
 		SELECT pg_catalog.array_agg(DISTINCT o.name) INTO names FROM old_rows o;
-	ELSE
+	ELSE		-- the rows that really changed: an UPDATE that set the same values marks nothing
 		SELECT pg_catalog.array_agg(DISTINCT x.name) INTO names
-		FROM (SELECT n.name FROM new_rows n UNION SELECT o.name FROM old_rows o) x;
+		FROM ((SELECT * FROM new_rows EXCEPT SELECT * FROM old_rows)
+			  UNION ALL (SELECT * FROM old_rows EXCEPT SELECT * FROM new_rows)) x;
 	END IF;
 	IF names IS NOT NULL THEN
 		INSERT INTO @extschema@.refresh_state AS r (stale_models) VALUES (names)
 		ON CONFLICT (xid) DO UPDATE
-			SET stale_models = coalesce(r.stale_models, '{}') || EXCLUDED.stale_models;
+			SET stale_models = ARRAY(SELECT DISTINCT m
+									 FROM pg_catalog.unnest(r.stale_models || EXCLUDED.stale_models) m
+									 ORDER BY m);
 	END IF;
 	RETURN NULL;
 END $$;

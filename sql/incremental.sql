@@ -91,8 +91,31 @@ SELECT count(*) AS its_rows FROM attrib.credit_cache WHERE model = 'time_decay_4
 CREATE TABLE d2c AS SELECT results_digest() AS d;
 SELECT opportunities > 200 AS full_refresh FROM attrib.refresh();
 SELECT results_digest() = (SELECT d FROM d2c) AS incremental_equals_full;
+-- several changes in one transaction: one mark with every name; an UPDATE that
+-- sets the same values marks nothing
+BEGIN;
 INSERT INTO attrib.model_config (name, base_model, options) VALUES ('time_decay_30d', 'time_decay', '{"half_life": 30}');
-SELECT opportunities AS rebuilt_journeys, credit_rows > 0 AS wrote_its_rows FROM attrib.refresh_incremental();
+UPDATE attrib.model_config SET enabled = enabled;
+INSERT INTO attrib.model_config (name, base_model, options, enabled) VALUES ('linear', 'linear', '{}', false);
+COMMIT;
+SELECT credits_stale, stale_models FROM attrib.refresh_state;
+UPDATE attrib.model_config SET enabled = enabled;
+SELECT count(*) AS marks_after_a_no_op FROM attrib.refresh_state;
+SELECT opportunities AS rebuilt_journeys FROM attrib.refresh_incremental();
+SELECT count(*) FILTER (WHERE model = 'linear') AS linear_rows, count(*) FILTER (WHERE model = 'time_decay_30d') > 0 AS added_rows
+FROM attrib.credit_cache;
+CREATE TABLE d2d AS SELECT results_digest() AS d;
+SELECT opportunities > 200 AS full_refresh FROM attrib.refresh();
+SELECT results_digest() = (SELECT d FROM d2d) AS incremental_equals_full;
+-- TRUNCATE marks every credit (no transition table); the built-in linear is back
+TRUNCATE attrib.model_config;
+SELECT credits_stale, stale_models FROM attrib.refresh_state;
+INSERT INTO attrib.model_config (name, base_model, options) VALUES ('time_decay_30d', 'time_decay', '{"half_life": 30}');
+SELECT opportunities AS rebuilt_journeys FROM attrib.refresh_incremental();
+SELECT count(*) FILTER (WHERE model = 'linear') > 0 AS linear_rows FROM attrib.credit_cache;
+CREATE TABLE d2e AS SELECT results_digest() AS d;
+SELECT opportunities > 200 AS full_refresh FROM attrib.refresh();
+SELECT results_digest() = (SELECT d FROM d2e) AS incremental_equals_full;
 
 -- a changed setting rebuilds every journey
 SELECT attrib.set_setting('lookback', '90 days');
@@ -144,6 +167,28 @@ FROM (SELECT account_id, opportunity_id, model, sum(credit) AS s, sum(credit_rep
 JOIN attrib.journey_cache j USING (account_id, opportunity_id)
 GROUP BY c.model ORDER BY c.model;
 SELECT model, count(*) > 5 AS channels, round(sum(share)::numeric, 9) AS shares FROM attrib.data_driven_channels GROUP BY model ORDER BY model;
+
+-- a changed rule-based model leaves the fits and the data-driven credits as they are
+CREATE TABLE dd_kept AS SELECT f.model, f.fitted_at FROM attrib.fitted_models f;
+CREATE TABLE dd_rows AS SELECT account_id, opportunity_id, model, touch_index, ctid AS at
+FROM attrib.credit_cache WHERE model IN ('markov', 'shapley');
+UPDATE attrib.model_config SET options = '{"half_life": 20}' WHERE name = 'time_decay_30d';
+SELECT opportunities AS rebuilt_journeys FROM attrib.refresh_incremental();
+SELECT (SELECT count(*) FROM dd_kept k JOIN attrib.fitted_models f USING (model, fitted_at)) AS fits_kept,
+	   (SELECT count(*) FROM dd_kept) AS fits,
+	   (SELECT count(*) FILTER (WHERE c.ctid <> k.at) FROM dd_rows k
+		JOIN attrib.credit_cache c USING (account_id, opportunity_id, model, touch_index)) AS dd_rows_rewritten;
+CREATE TABLE d3b AS SELECT results_digest() AS d;
+SELECT opportunities > 200 AS full_refresh FROM attrib.refresh();
+SELECT results_digest() = (SELECT d FROM d3b) AS incremental_equals_full;
+-- a changed data-driven model refits them
+UPDATE attrib.model_config SET options = '{"order": 1}' WHERE name = 'markov';
+SELECT stale_models FROM attrib.refresh_state;
+SELECT opportunities AS rebuilt_journeys FROM attrib.refresh_incremental();
+SELECT (attrib.markov_info(f.markov))."order" AS markov_order_now FROM attrib.fitted_models f WHERE f.model = 'markov';
+CREATE TABLE d3c AS SELECT results_digest() AS d;
+SELECT opportunities > 200 AS full_refresh FROM attrib.refresh();
+SELECT results_digest() = (SELECT d FROM d3c) AS incremental_equals_full;
 
 -- a changed touch refits them; incremental still equals full
 UPDATE attrib.touches SET channel = 'event'

@@ -51,8 +51,8 @@ BEGIN
 	-- The credit rows of data-driven models are replaced.  Only the models this
 	-- function fitted last time (fitted_models) can have any, and the enabled ones
 	-- will: with none of either (the default), credit_cache is not read at all.
-	-- (A model that stopped or started being data-driven changed the registry,
-	-- and the refresh that follows rewrote every credit first.)
+	-- (A model that stopped or started being data-driven changed its model_config
+	-- row: the refresh deleted that model's credits first.)
 	stale := ARRAY(SELECT m.name FROM @extschema@.model_registry m
 				   WHERE m.data_driven
 					 AND (m.enabled OR m.name IN (SELECT f.model FROM @extschema@.fitted_models f)));
