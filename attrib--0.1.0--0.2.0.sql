@@ -503,7 +503,7 @@ BEGIN
 	RETURN @extschema@.refresh_log_row(started, t_as_of, n, n_credits);
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh_incremental() IS
-'Rebuilds only what changed since the last refresh: the journeys and credits of the accounts whose CRM rows changed, the credits of the models whose attrib.model_config rows changed, every credit when channels changed, everything when settings or rates changed. The data-driven models are refitted over every stored journey whenever anything changed. Results equal a full refresh (open opportunities of untouched accounts keep the as-of time of their last rebuild).';
+'Rebuilds only what changed since the last refresh: the journeys and credits of the accounts whose CRM rows changed, the credits of the models whose attrib.model_config rows changed, every credit when channels changed, everything when settings or rates changed. The data-driven models are refitted over every stored journey when a journey, every credit or a data-driven model changed. Results equal a full refresh (open opportunities of untouched accounts keep the as-of time of their last rebuild).';
 
 COMMENT ON TABLE @extschema@.refresh_log IS 'One row per refresh (attrib.refresh() or attrib.refresh_incremental()): when, the as-of time used, and how much it rebuilt.';
 COMMENT ON COLUMN @extschema@.refresh_log.refreshed_at IS 'Transaction time of the refresh.';

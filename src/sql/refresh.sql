@@ -677,7 +677,7 @@ BEGIN
 	RETURN @extschema@.refresh_log_row(started, t_as_of, n, n_credits);
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh_incremental() IS
-'Rebuilds only what changed since the last refresh: the journeys and credits of the accounts whose CRM rows changed, the credits of the models whose attrib.model_config rows changed, every credit when channels changed, everything when settings or rates changed. The data-driven models are refitted over every stored journey whenever anything changed. Results equal a full refresh (open opportunities of untouched accounts keep the as-of time of their last rebuild).';
+'Rebuilds only what changed since the last refresh: the journeys and credits of the accounts whose CRM rows changed, the credits of the models whose attrib.model_config rows changed, every credit when channels changed, everything when settings or rates changed. The data-driven models are refitted over every stored journey when a journey, every credit or a data-driven model changed. Results equal a full refresh (open opportunities of untouched accounts keep the as-of time of their last rebuild).';
 
 CREATE FUNCTION @extschema@.schedule_refresh(schedule pg_catalog.text DEFAULT '0 * * * *',
 	incremental pg_catalog.bool DEFAULT false)
