@@ -300,14 +300,18 @@ BEGIN
 	LOOP
 		-- the change marks of incremental refresh are keyed by the writing
 		-- transaction's id: what they mean is the set of accounts queued and
-		-- whether anything is stale, whichever transactions wrote them
+		-- whether anything is stale, whichever transactions wrote them.  Credits
+		-- are stale when every credit is or some models' are (stale_models, a
+		-- column 0.1.0 lacks): reloading model_config in a restore marks its
+		-- models, where 0.1.0's trigger marked every credit.
 		IF r.name = 'table attrib.refresh_queue' THEN
 			SELECT count(DISTINCT account_id), md5(coalesce(string_agg(DISTINCT account_id, E'\n'), ''))
 			INTO n, h FROM attrib.refresh_queue;
 		ELSIF r.name = 'table attrib.refresh_state' THEN
-			SELECT (count(*) > 0)::int, md5(coalesce(bool_or(journeys_stale), false)::text || ' ' ||
-									  coalesce(bool_or(credits_stale), false)::text)
-			INTO n, h FROM attrib.refresh_state;
+			SELECT (count(*) > 0)::int, md5(coalesce(bool_or(s.journeys_stale), false)::text || ' ' ||
+									  coalesce(bool_or(s.credits_stale
+											   OR jsonb_typeof(to_jsonb(s) -> 'stale_models') = 'array'), false)::text)
+			INTO n, h FROM attrib.refresh_state s;
 		ELSE
 			EXECUTE format('SELECT count(*), md5(coalesce(string_agg(t::text, E''\n'' ORDER BY t::text), '''')) FROM %s t',
 						   r.rel) INTO n, h;
