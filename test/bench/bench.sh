@@ -199,6 +199,12 @@ EOF
 vacuum_caches() { psqlq -c 'VACUUM attrib.journey_cache, attrib.credit_cache' >/dev/null; }
 vacuum_credits() { psqlq -c 'VACUUM attrib.credit_cache' >/dev/null; }
 change_touches() { psqlq -v run="$cur_scale-$1" -f "$bench/sql/change.sql" >/dev/null; }
+# one custom model's weights, different in every run (the model is added before the step)
+change_model() {
+	psqlq -c "UPDATE attrib.model_config SET options = jsonb_build_object('weights',
+		jsonb_build_object('FT', 0.2, 'LC', 0.11 + 0.01 * $1, 'OC', 0.4, 'middle', 0.29 - 0.01 * $1))
+		WHERE name = 'bench_custom'" >/dev/null
+}
 
 # workers the planner gives a statement under a settings file
 workers_planned() {
@@ -386,6 +392,16 @@ for cur_scale in "${scales[@]}"; do
 		else
 			metaput "$cur_scale" incremental_equals_full "NO ($d_inc vs $d_full)"
 		fi
+	fi
+
+	# a changed custom model: added (untimed), changed before each run, removed after
+	if [[ $skip != *",model_change,"* ]]; then
+		psqlq -c "INSERT INTO attrib.model_config (name, base_model, options) VALUES ('bench_custom', 'custom',
+			'{\"weights\": {\"FT\": 0.2, \"LC\": 0.1, \"OC\": 0.4, \"middle\": 0.3}}')" \
+			-c 'SELECT attrib.refresh_incremental()' >/dev/null
+		measure "$cur_scale" model_change "$bench/sql/model_change.sql" "" change_model
+		psqlq -c "DELETE FROM attrib.model_config WHERE name = 'bench_custom'" \
+			-c 'SELECT attrib.refresh_incremental()' >/dev/null
 	fi
 
 	# where the time goes: EXPLAIN ANALYZE of the attrib step, and a perf profile

@@ -34,6 +34,7 @@ STEPS = [
     ('noop_p0', 'count(*) of the few rows of attrib.channels, no worker (informational)'),
     ('noop_p2', 'the same with 2 workers: the fixed cost of starting them (informational)'),
     ('incremental', '(6) refresh_incremental() after 1% of accounts changed touches'),
+    ('model_change', '(6b) refresh_incremental() after one custom model\'s weights changed'),
     ('journey_build_p0', '(8) journey building (journey_agg per opportunity), no worker'),
     ('journey_build_p2', '(8) journey building (journey_agg per opportunity), 2 workers'),
 ]
@@ -53,6 +54,8 @@ RATIOS = [
     ('(info) journeys only / floor', 'journeys', 'floor', None, None, ''),
     ('(info) floor as a join / floor', 'floor_join', 'floor', None, None, ''),
     ('(info) full refresh / floor', 'refresh', 'floor', None, None, ''),
+    ('(info) one changed model, incremental / recompute of every model', 'model_change', 'recompute', None, None, ''),
+    ('(info) one changed model, incremental / floor', 'model_change', 'floor', None, None, ''),
 ]
 
 
