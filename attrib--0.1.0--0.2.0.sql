@@ -150,6 +150,149 @@ COMMENT ON AGGREGATE @extschema@.journey_agg(pg_catalog.text, pg_catalog.timesta
 DROP FUNCTION @extschema@.refresh_scope(pg_catalog.text[], pg_catalog.bool, pg_catalog.timestamptz);
 DROP FUNCTION @extschema@.refresh_log_row(pg_catalog.timestamptz, pg_catalog.timestamptz, pg_catalog.int8);
 DROP FUNCTION @extschema@.refresh_data_driven();
+
+-- Credits stored one row per (opportunity, model), as arrays (issue 5): the
+-- table credit_cache of 0.1.0 becomes a view of the new table credit_store.  Its
+-- rows move into credit_store.  The views that read it (touch_credits and the
+-- reports over it) are dropped and created again from their own definitions,
+-- with their options, comments and grants; a user's view over any of them stops
+-- the update (DROP without CASCADE): drop it first and create it again after.
+-- (After the DROP FUNCTIONs above: 0.1.0's refresh_log_row depends on the table.)
+-- Credits are stored one row per (opportunity, model), the credited touches'
+-- values as arrays in journey order: a refresh writes (and indexes) one row per
+-- journey and model instead of one per touch and model, which was most of its
+-- cost.  attrib.credit_cache shows them one row per credited touch.
+CREATE TABLE @extschema@.credit_store (
+	account_id pg_catalog.text NOT NULL,
+	opportunity_id pg_catalog.text NOT NULL,
+	model pg_catalog.text NOT NULL,
+	touch_index pg_catalog.int4[] NOT NULL,
+	touch_id pg_catalog.text[] NOT NULL,
+	weight pg_catalog.float8[] NOT NULL,
+	credit pg_catalog.numeric[] NOT NULL,
+	credit_reporting pg_catalog.numeric[] NOT NULL,
+	PRIMARY KEY (account_id, opportunity_id, model)
+);
+COMMENT ON TABLE @extschema@.credit_store IS 'Credits as of the last refresh, one row per opportunity and enabled model: the touches that earned some, in journey order, as parallel arrays (read them through attrib.credit_cache). touch_index {0} (touch_id {NULL}) books an amount no touch could take as unattributed.';
+COMMENT ON COLUMN @extschema@.credit_store.account_id IS 'Account.';
+COMMENT ON COLUMN @extschema@.credit_store.opportunity_id IS 'Opportunity.';
+COMMENT ON COLUMN @extschema@.credit_store.model IS 'Model name (attrib.model_registry).';
+COMMENT ON COLUMN @extschema@.credit_store.touch_index IS 'Positions of the credited touches in the journey (1-based), ascending; {0} for the unattributed amount.';
+COMMENT ON COLUMN @extschema@.credit_store.touch_id IS 'The credited touches ({NULL} for unattributed).';
+COMMENT ON COLUMN @extschema@.credit_store.weight IS 'Their weights under the model.';
+COMMENT ON COLUMN @extschema@.credit_store.credit IS 'Their credits in the opportunity''s currency.';
+COMMENT ON COLUMN @extschema@.credit_store.credit_reporting IS 'Their credits in the reporting currency (an exact split of the converted amount).';
+
+CREATE FUNCTION @extschema@.credit_arrays(
+	journey @extschema@.journey, names pg_catalog.text[], models pg_catalog.text[],
+	options pg_catalog.jsonb[], amount pg_catalog.numeric, scale pg_catalog.int4,
+	reporting_amount pg_catalog.numeric, reporting_scale pg_catalog.int4,
+	OUT model pg_catalog.text, OUT touch_index pg_catalog.int4[], OUT touch_id pg_catalog.text[],
+	OUT weight pg_catalog.float8[], OUT credit pg_catalog.numeric[],
+	OUT credit_reporting pg_catalog.numeric[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'attrib_credit_arrays'
+LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.credit_arrays(@extschema@.journey, pg_catalog.text[], pg_catalog.text[], pg_catalog.jsonb[], pg_catalog.numeric, pg_catalog.int4, pg_catalog.numeric, pg_catalog.int4) IS
+'The credits of attrib.credit_split, one row per model that credits some touch: the credited touches'' positions, ids, weights and both credits as arrays in journey order. What attrib.refresh() stores in attrib.credit_store.';
+COMMENT ON FUNCTION @extschema@.credit_split(@extschema@.journey, pg_catalog.text[], pg_catalog.text[], pg_catalog.jsonb[], pg_catalog.numeric, pg_catalog.int4, pg_catalog.numeric, pg_catalog.int4) IS
+'For each model (names[i] runs base model models[i] with options[i]), the touches that earn credit, with the amount split exactly twice: in its own currency and converted to the reporting currency. The journey is decoded once for all models. attrib.credit_arrays gives the same credits one row per model (what attrib.refresh() stores).';
+
+DO $upgrade$
+DECLARE
+	views pg_catalog.jsonb;
+	v pg_catalog.jsonb;
+	k pg_catalog.text;
+	g record;
+BEGIN
+	INSERT INTO @extschema@.credit_store
+	SELECT c.account_id, c.opportunity_id, c.model,
+		   pg_catalog.array_agg(c.touch_index ORDER BY c.touch_index),
+		   pg_catalog.array_agg(c.touch_id ORDER BY c.touch_index),
+		   pg_catalog.array_agg(c.weight ORDER BY c.touch_index),
+		   pg_catalog.array_agg(c.credit ORDER BY c.touch_index),
+		   pg_catalog.array_agg(c.credit_reporting ORDER BY c.touch_index)
+	FROM @extschema@.credit_cache c
+	GROUP BY c.account_id, c.opportunity_id, c.model
+	ORDER BY c.account_id, c.opportunity_id, c.model;
+	-- every view that reads credit_cache, directly or through another view, with
+	-- its depth (created again shallowest first)
+	WITH RECURSIVE dep(oid, depth) AS (
+		SELECT r.ev_class, 1
+		FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
+		WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+		  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+		  AND d.refobjid = '@extschema@.credit_cache'::pg_catalog.regclass
+		  AND r.ev_class <> d.refobjid
+		UNION ALL
+		SELECT r.ev_class, dep.depth + 1
+		FROM dep JOIN pg_catalog.pg_depend d ON d.refobjid = dep.oid
+			AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+			AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+		JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
+		WHERE r.ev_class <> dep.oid)
+	SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+			'name', pg_catalog.format('%I.%I', n.nspname, c.relname),
+			'def', pg_catalog.pg_get_viewdef(c.oid),
+			'options', coalesce(pg_catalog.array_to_string(c.reloptions, ', '), ''),
+			'comment', pg_catalog.obj_description(c.oid, 'pg_class'),
+			'columns', (SELECT pg_catalog.jsonb_object_agg(a.attname, pg_catalog.col_description(c.oid, a.attnum))
+						FROM pg_catalog.pg_attribute a
+						WHERE a.attrelid = c.oid AND a.attnum > 0
+						  AND pg_catalog.col_description(c.oid, a.attnum) IS NOT NULL),
+			'grants', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+							'privilege', x.privilege_type,
+							'grantee', CASE WHEN x.grantee = 0 THEN 'PUBLIC'
+											ELSE pg_catalog.quote_ident(x.grantee::pg_catalog.regrole::pg_catalog.text) END,
+							'grantable', x.is_grantable))
+					   FROM pg_catalog.aclexplode(c.relacl) x WHERE x.grantee <> c.relowner))
+			ORDER BY d.depth, c.relname), '[]')
+	INTO views
+	FROM (SELECT dep.oid, max(dep.depth) AS depth FROM dep GROUP BY dep.oid) d
+	JOIN pg_catalog.pg_class c ON c.oid = d.oid
+	JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace;
+	IF pg_catalog.jsonb_array_length(views) > 0 THEN
+		EXECUTE 'DROP VIEW ' || (SELECT pg_catalog.string_agg(x ->> 'name', ', ')
+								 FROM pg_catalog.jsonb_array_elements(views) x);
+	END IF;
+	DROP TABLE @extschema@.credit_cache;
+	CREATE VIEW @extschema@.credit_cache WITH (security_invoker = true) AS
+	SELECT s.account_id, s.opportunity_id, s.model, u.touch_index, u.touch_id, u.weight, u.credit,
+		   u.credit_reporting
+	FROM @extschema@.credit_store s
+	CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(s.touch_index), pg_catalog.unnest(s.touch_id),
+			pg_catalog.unnest(s.weight), pg_catalog.unnest(s.credit), pg_catalog.unnest(s.credit_reporting))
+		AS u(touch_index, touch_id, weight, credit, credit_reporting);
+	FOR v IN SELECT x FROM pg_catalog.jsonb_array_elements(views) x
+	LOOP
+		EXECUTE pg_catalog.format('CREATE VIEW %s %s AS %s', v ->> 'name',
+			CASE WHEN v ->> 'options' <> '' THEN 'WITH (' || (v ->> 'options') || ')' ELSE '' END,
+			v ->> 'def');
+		IF v ->> 'comment' IS NOT NULL THEN
+			EXECUTE pg_catalog.format('COMMENT ON VIEW %s IS %L', v ->> 'name', v ->> 'comment');
+		END IF;
+		FOR k IN SELECT pg_catalog.jsonb_object_keys(coalesce(NULLIF(v -> 'columns', 'null'), '{}'))
+		LOOP
+			EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', v ->> 'name', k, v -> 'columns' ->> k);
+		END LOOP;
+		FOR g IN SELECT * FROM pg_catalog.jsonb_to_recordset(coalesce(NULLIF(v -> 'grants', 'null'), '[]'))
+					 AS y(privilege pg_catalog.text, grantee pg_catalog.text, grantable pg_catalog.bool)
+		LOOP
+			EXECUTE pg_catalog.format('GRANT %s ON %s TO %s%s', g.privilege, v ->> 'name', g.grantee,
+									  CASE WHEN g.grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+		END LOOP;
+	END LOOP;
+END $upgrade$;
+COMMENT ON VIEW @extschema@.credit_cache IS 'Credits of every touch that earned some, per enabled model, as of the last refresh (attrib.credit_store, one row per credited touch). touch_index 0 (touch_id NULL) books an amount no touch could take (no touch in the window) as unattributed.';
+COMMENT ON COLUMN @extschema@.credit_cache.account_id IS 'Account.';
+COMMENT ON COLUMN @extschema@.credit_cache.opportunity_id IS 'Opportunity.';
+COMMENT ON COLUMN @extschema@.credit_cache.model IS 'Model name (attrib.model_registry).';
+COMMENT ON COLUMN @extschema@.credit_cache.touch_index IS 'Position of the touch in the journey (1-based); 0 for the unattributed remainder.';
+COMMENT ON COLUMN @extschema@.credit_cache.touch_id IS 'The touch (NULL for unattributed).';
+COMMENT ON COLUMN @extschema@.credit_cache.weight IS 'The touch''s weight under the model.';
+COMMENT ON COLUMN @extschema@.credit_cache.credit IS 'Credit in the opportunity''s currency.';
+COMMENT ON COLUMN @extschema@.credit_cache.credit_reporting IS 'Credit in the reporting currency (an exact split of the converted amount).';
+
 CREATE OR REPLACE FUNCTION @extschema@.refresh_scope(accounts pg_catalog.text[], journeys pg_catalog.bool,
 	t_as_of pg_catalog.timestamptz, models pg_catalog.text[] DEFAULT NULL,
 	OUT n_journeys pg_catalog.int8, OUT n_credits pg_catalog.int8)
@@ -304,15 +447,17 @@ BEGIN
 	END IF;
 
 	-- (a full refresh deletes row by row, not TRUNCATE: readers must keep the old rows)
-	DELETE FROM @extschema@.credit_cache c
+	DELETE FROM @extschema@.credit_store c
 	WHERE (accounts IS NULL OR c.account_id = ANY (accounts))
 	  AND (models IS NULL OR c.model = ANY (models));
 	-- Every enabled rule-based model's credits, journey by journey in key order, so
-	-- the primary key is filled in order.  An additive model that credits no touch
-	-- of a journey books its amount unattributed (touch_index 0), so totals keep
-	-- every cent: the full join adds a row for each additive model credit_split
-	-- returned nothing for.
-	INSERT INTO @extschema@.credit_cache
+	-- the primary key is filled in order: one row per journey and model.  An
+	-- additive model that credits no touch of a journey books its amount
+	-- unattributed (touch_index {0}), so totals keep every cent: the full join
+	-- adds a row for each additive model credit_arrays returned nothing for.
+	-- n_credits counts credit_cache rows (credited touches), as before.
+	WITH ins AS (
+	INSERT INTO @extschema@.credit_store
 	WITH r AS (
 		SELECT pg_catalog.array_agg(m.name ORDER BY m.name) AS names,
 			   pg_catalog.array_agg(m.base_model ORDER BY m.name) AS models,
@@ -327,21 +472,25 @@ BEGIN
 		   c.credit, c.credit_reporting
 	FROM @extschema@.journey_cache j
 	CROSS JOIN LATERAL (
-		SELECT coalesce(k.model, u.name) AS model, coalesce(k.touch_index, 0) AS touch_index,
-			   k.touch_id, coalesce(k.weight, 1) AS weight, coalesce(k.credit, j.amount) AS credit,
-			   coalesce(k.credit_reporting, j.amount_reporting) AS credit_reporting
-		FROM @extschema@.credit_split(j.journey, (SELECT r.names FROM r), (SELECT r.models FROM r),
+		SELECT coalesce(k.model, u.name) AS model,
+			   coalesce(k.touch_index, '{0}') AS touch_index,
+			   coalesce(k.touch_id, '{NULL}') AS touch_id, coalesce(k.weight, '{1}') AS weight,
+			   coalesce(k.credit, ARRAY[j.amount]) AS credit,
+			   coalesce(k.credit_reporting, ARRAY[j.amount_reporting]) AS credit_reporting
+		FROM @extschema@.credit_arrays(j.journey, (SELECT r.names FROM r), (SELECT r.models FROM r),
 				(SELECT r.options FROM r), j.amount, @extschema@.currency_scale(j.currency),
 				j.amount_reporting, @extschema@.currency_scale(s.reporting_currency)) k
 		FULL JOIN pg_catalog.unnest((SELECT r.additive FROM r)) u(name) ON u.name = k.model
 	) c
 	WHERE (SELECT r.names FROM r) IS NOT NULL
 	  AND (accounts IS NULL OR j.account_id = ANY (accounts))
-	ORDER BY j.account_id, j.opportunity_id;
-	GET DIAGNOSTICS n_credits = ROW_COUNT;
+	ORDER BY j.account_id, j.opportunity_id
+	RETURNING pg_catalog.cardinality(touch_index) AS n)
+	SELECT coalesce(pg_catalog.sum(ins.n), 0) INTO n_credits FROM ins;
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh_scope(pg_catalog.text[], pg_catalog.bool, pg_catalog.timestamptz, pg_catalog.text[]) IS
 'The work of a refresh for some accounts (NULL: all): rebuild their journeys from the sources (when journeys is true) and their credits from the stored journeys, of every rule-based model or only of models (NULL: all). Called by attrib.refresh() and attrib.refresh_incremental(); returns the journeys rebuilt and the credit rows written.';
+
 
 CREATE OR REPLACE FUNCTION @extschema@.refresh_log_row(started pg_catalog.timestamptz, t_as_of pg_catalog.timestamptz,
 	n_opps pg_catalog.int8, n_credits pg_catalog.int8)
@@ -372,7 +521,7 @@ BEGIN
 	SELECT * INTO s FROM @extschema@.effective_settings;
 	-- The credit rows of data-driven models are replaced.  Only the models this
 	-- function fitted last time (fitted_models) can have any, and the enabled ones
-	-- will: with none of either (the default), credit_cache is not read at all.
+	-- will: with none of either (the default), credit_store is not read at all.
 	-- (A model that stopped or started being data-driven changed its model_config
 	-- row: the refresh deleted that model's credits first.)
 	stale := ARRAY(SELECT m.name FROM @extschema@.model_registry m
@@ -380,7 +529,7 @@ BEGIN
 					 AND (m.enabled OR m.name IN (SELECT f.model FROM @extschema@.fitted_models f)));
 	DELETE FROM @extschema@.fitted_models;
 	IF pg_catalog.cardinality(stale) > 0 THEN
-		DELETE FROM @extschema@.credit_cache c WHERE c.model = ANY (stale);
+		DELETE FROM @extschema@.credit_store c WHERE c.model = ANY (stale);
 	END IF;
 	FOR r IN SELECT m.name, m.base_model, m.options - 'order' AS options,
 					coalesce((m.options ->> 'order')::pg_catalog.int4, 1) AS k
@@ -401,28 +550,38 @@ BEGIN
 				  SELECT a.journey, false FROM @extschema@.account_journey_cache a) x$q$,
 			r.base_model, fit)
 			USING r.name, r.k;
+		-- one credit_store row per journey (its credited touches as arrays, in
+		-- journey order); n counts the credited touches (credit_cache rows)
 		EXECUTE format($q$
-			INSERT INTO @extschema@.credit_cache
-			SELECT j.account_id, j.opportunity_id, $1, c.touch_index, c.touch_id, c.weight,
-				   c.credit, c.credit_reporting
+			WITH ins AS (
+			INSERT INTO @extschema@.credit_store
+			SELECT j.account_id, j.opportunity_id, $1, c.*
 			FROM @extschema@.journey_cache j
 			CROSS JOIN (SELECT f.%1$I AS fitted FROM @extschema@.fitted_models f WHERE f.model = $1) f
 			CROSS JOIN LATERAL (
-				SELECT a.touch_index, a.touch_id, a.weight, a.credit, b.credit AS credit_reporting
+				SELECT pg_catalog.array_agg(a.touch_index ORDER BY a.touch_index),
+					   pg_catalog.array_agg(a.touch_id ORDER BY a.touch_index),
+					   pg_catalog.array_agg(a.weight ORDER BY a.touch_index),
+					   pg_catalog.array_agg(a.credit ORDER BY a.touch_index),
+					   pg_catalog.array_agg(b.credit ORDER BY a.touch_index)
 				FROM @extschema@.credits(j.journey, f.fitted, j.amount, $2,
 										 @extschema@.currency_scale(j.currency)) a
 				JOIN @extschema@.credits(j.journey, f.fitted, j.amount_reporting, $2,
 										 @extschema@.currency_scale($3)) b
 					ON b.touch_index = a.touch_index
-				WHERE a.weight > 0) c$q$, r.base_model)
+				WHERE a.weight > 0
+				HAVING pg_catalog.count(*) > 0) c
+			RETURNING pg_catalog.cardinality(touch_index) AS n)
+			SELECT coalesce(pg_catalog.sum(ins.n), 0) FROM ins$q$, r.base_model)
+			INTO n
 			USING r.name, r.options, s.reporting_currency;
-		GET DIAGNOSTICS n = ROW_COUNT;
 		n_credits := n_credits + n;
 		-- what no touch could take is booked unattributed, so totals keep every cent
-		INSERT INTO @extschema@.credit_cache
-		SELECT j.account_id, j.opportunity_id, r.name, 0, NULL, 1, j.amount, j.amount_reporting
+		INSERT INTO @extschema@.credit_store
+		SELECT j.account_id, j.opportunity_id, r.name, '{0}', '{NULL}', '{1}',
+			   ARRAY[j.amount], ARRAY[j.amount_reporting]
 		FROM @extschema@.journey_cache j
-		WHERE NOT EXISTS (SELECT 1 FROM @extschema@.credit_cache c
+		WHERE NOT EXISTS (SELECT 1 FROM @extschema@.credit_store c
 						  WHERE c.account_id = j.account_id AND c.opportunity_id = j.opportunity_id
 							AND c.model = r.name);
 		GET DIAGNOSTICS n = ROW_COUNT;
@@ -432,6 +591,7 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh_data_driven() IS
 'Fits every enabled data-driven model over the stored journeys (won: converting; lost and accounts without an opportunity: not; open: left out) and stores every opportunity''s credits (won, open and lost) under it; returns the credit rows written. Called by attrib.refresh() and attrib.refresh_incremental().';
+
 
 CREATE OR REPLACE FUNCTION @extschema@.refresh()
 RETURNS @extschema@.refresh_log

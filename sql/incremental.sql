@@ -61,13 +61,13 @@ SELECT results_digest() = (SELECT d FROM d1) AS incremental_equals_full;
 -- other models' rows are not rewritten (same ctid)
 INSERT INTO attrib.model_config (name, base_model, options) VALUES ('time_decay_30d', 'time_decay', '{"half_life": 30}');
 SELECT credits_stale, stale_models FROM attrib.refresh_state;
-CREATE TABLE kept AS SELECT account_id, opportunity_id, model, touch_index, ctid AS at FROM attrib.credit_cache;
+CREATE TABLE kept AS SELECT account_id, opportunity_id, model, ctid AS at FROM attrib.credit_store;
 CREATE TABLE r2 AS SELECT * FROM attrib.refresh_incremental();
 SELECT opportunities AS rebuilt_journeys,
 	   credit_rows = (SELECT count(*) FROM attrib.credit_cache WHERE model = 'time_decay_30d') AS wrote_only_its_rows
 FROM r2;
 SELECT count(*) = (SELECT count(*) FROM kept) AS others_all_kept, count(*) FILTER (WHERE k.at <> c.ctid) AS others_rewritten
-FROM kept k JOIN attrib.credit_cache c USING (account_id, opportunity_id, model, touch_index);
+FROM kept k JOIN attrib.credit_store c USING (account_id, opportunity_id, model);
 CREATE TABLE d2 AS SELECT results_digest() AS d;
 SELECT count(DISTINCT model) AS models FROM attrib.credit_cache;
 SELECT opportunities > 200 AS full_refresh FROM attrib.refresh();
@@ -170,14 +170,14 @@ SELECT model, count(*) > 5 AS channels, round(sum(share)::numeric, 9) AS shares 
 
 -- a changed rule-based model leaves the fits and the data-driven credits as they are
 CREATE TABLE dd_kept AS SELECT f.model, f.fitted_at FROM attrib.fitted_models f;
-CREATE TABLE dd_rows AS SELECT account_id, opportunity_id, model, touch_index, ctid AS at
-FROM attrib.credit_cache WHERE model IN ('markov', 'shapley');
+CREATE TABLE dd_rows AS SELECT account_id, opportunity_id, model, ctid AS at
+FROM attrib.credit_store WHERE model IN ('markov', 'shapley');
 UPDATE attrib.model_config SET options = '{"half_life": 20}' WHERE name = 'time_decay_30d';
 SELECT opportunities AS rebuilt_journeys FROM attrib.refresh_incremental();
 SELECT (SELECT count(*) FROM dd_kept k JOIN attrib.fitted_models f USING (model, fitted_at)) AS fits_kept,
 	   (SELECT count(*) FROM dd_kept) AS fits,
 	   (SELECT count(*) FILTER (WHERE c.ctid <> k.at) FROM dd_rows k
-		JOIN attrib.credit_cache c USING (account_id, opportunity_id, model, touch_index)) AS dd_rows_rewritten;
+		JOIN attrib.credit_store c USING (account_id, opportunity_id, model)) AS dd_rows_rewritten;
 CREATE TABLE d3b AS SELECT results_digest() AS d;
 SELECT opportunities > 200 AS full_refresh FROM attrib.refresh();
 SELECT results_digest() = (SELECT d FROM d3b) AS incremental_equals_full;

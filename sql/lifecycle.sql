@@ -6,7 +6,7 @@ SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
 SET client_min_messages = warning;
 BEGIN;
-DELETE FROM attrib.credit_cache;
+DELETE FROM attrib.credit_store;
 DELETE FROM attrib.journey_cache;
 DELETE FROM attrib.accounts;		-- cascades to contacts, opportunities, roles, events, touches
 DELETE FROM attrib.campaigns;

@@ -558,6 +558,87 @@ SELECT (SELECT md5(string_agg(c::text, E'\n' ORDER BY account_id, opportunity_id
 	 = (SELECT md5(string_agg(c::text, E'\n' ORDER BY account_id, opportunity_id, model, touch_index)) FROM attrib.credit_cache c)
 	   AS same_dump;
 
+-- credit_arrays (what refresh stores) gives exactly credit_split's rows, one row
+-- per model, the touches in ascending position; the stored credit_store rows
+-- are those arrays (plus the unattributed {0} rows of additive models)
+CREATE TEMP TABLE ms AS
+SELECT array_agg(m ORDER BY m) AS names, array_agg(m ORDER BY m) AS models,
+	   array_agg('{}'::jsonb) AS options
+FROM unnest('{first_touch,last_touch,linear,position_based,w_shaped,time_decay,influence}'::text[]) m;
+CREATE TEMP TABLE by_split AS
+SELECT j.opportunity_id, k.model, k.touch_index, k.touch_id, k.weight, k.credit, k.credit_reporting
+FROM attrib.journey_cache j, ms,
+	 attrib.credit_split(j.journey, ms.names, ms.models, ms.options, j.amount, 2, j.amount_reporting, 2) k;
+CREATE TEMP TABLE by_arrays AS
+SELECT j.opportunity_id, k.*
+FROM attrib.journey_cache j, ms,
+	 attrib.credit_arrays(j.journey, ms.names, ms.models, ms.options, j.amount, 2, j.amount_reporting, 2) k;
+SELECT (SELECT count(*) FROM by_split) AS split_rows,
+	   (SELECT sum(cardinality(touch_index)) FROM by_arrays) AS array_elements,
+	   (SELECT count(*) FROM by_arrays WHERE cardinality(touch_index) = 0
+		  OR cardinality(touch_id) <> cardinality(touch_index) OR cardinality(weight) <> cardinality(touch_index)
+		  OR cardinality(credit) <> cardinality(touch_index)
+		  OR cardinality(credit_reporting) <> cardinality(touch_index)) AS ragged,
+	   (SELECT count(*) FROM by_arrays a
+		WHERE touch_index <> ARRAY(SELECT x FROM unnest(a.touch_index) x ORDER BY x)) AS unordered,
+	   (SELECT count(*) FROM (SELECT opportunity_id, model FROM by_arrays
+							  GROUP BY 1, 2 HAVING count(*) > 1) d) AS duplicate_models;
+SELECT count(*) AS differing FROM (
+	(SELECT * FROM by_split
+	 EXCEPT ALL
+	 SELECT a.opportunity_id, a.model, u.* FROM by_arrays a,
+		ROWS FROM (unnest(a.touch_index), unnest(a.touch_id), unnest(a.weight), unnest(a.credit),
+				   unnest(a.credit_reporting)) u)
+	UNION ALL
+	(SELECT a.opportunity_id, a.model, u.* FROM by_arrays a,
+		ROWS FROM (unnest(a.touch_index), unnest(a.touch_id), unnest(a.weight), unnest(a.credit),
+				   unnest(a.credit_reporting)) u
+	 EXCEPT ALL
+	 SELECT * FROM by_split)) d;
+-- the stored rows: every enabled rule-based model of every journey, as credit_arrays
+-- gives it at the stored scales, or {0} with the whole amount when it credits nothing
+SELECT count(*) AS stored_rows,
+	   count(*) FILTER (WHERE s.touch_index = '{0}' AND s.touch_id = '{NULL}' AND s.weight = '{1}'
+						AND s.credit = ARRAY[j.amount] AND s.credit_reporting = ARRAY[j.amount_reporting])
+		   AS unattributed,
+	   count(*) FILTER (WHERE s.touch_index <> '{0}' AND NOT EXISTS (
+			SELECT 1 FROM attrib.credit_arrays(j.journey, ARRAY[s.model], ARRAY[r.base_model],
+					ARRAY[jsonb_build_object('direct_channels', (SELECT e.direct_channels FROM attrib.effective_settings e)
+							|| coalesce((SELECT array_agg(ch.channel) FROM attrib.channels ch WHERE ch.is_direct), '{}'))
+						  || r.options],
+					j.amount, attrib.currency_scale(j.currency),
+					j.amount_reporting, attrib.currency_scale((SELECT e.reporting_currency FROM attrib.effective_settings e))) k
+			WHERE (k.touch_index, k.touch_id, k.weight, k.credit, k.credit_reporting)
+				= (s.touch_index, s.touch_id, s.weight, s.credit, s.credit_reporting))) AS not_as_computed
+FROM attrib.credit_store s
+JOIN attrib.journey_cache j USING (account_id, opportunity_id)
+JOIN attrib.model_registry r ON r.name = s.model AND NOT r.data_driven;
+-- a model set that changes from row to row is read afresh for each row (both
+-- functions once reused the previous row's set when the new arguments landed
+-- at the same address: the credits of another model, silently)
+WITH o AS (
+	SELECT r.name, r.base_model,
+		   jsonb_build_object('direct_channels', (SELECT e.direct_channels FROM attrib.effective_settings e)
+				|| coalesce((SELECT array_agg(ch.channel) FROM attrib.channels ch WHERE ch.is_direct), '{}'))
+			|| r.options AS options
+	FROM attrib.model_registry r WHERE NOT r.data_driven)
+SELECT count(*) AS journey_models,
+	   count(*) FILTER (WHERE k.model IS DISTINCT FROM s.model
+						OR k.touch_index IS DISTINCT FROM s.touch_index) AS arrays_wrong,
+	   count(*) FILTER (WHERE (SELECT array_agg(x.touch_index ORDER BY x.touch_index)
+							   FROM attrib.credit_split(j.journey, ARRAY[s.model], ARRAY[o.base_model],
+									ARRAY[o.options], j.amount, 2, j.amount_reporting, 2) x
+							   WHERE x.model = s.model) IS DISTINCT FROM s.touch_index) AS split_wrong
+FROM attrib.credit_store s
+JOIN attrib.journey_cache j USING (account_id, opportunity_id)
+JOIN o ON o.name = s.model
+LEFT JOIN LATERAL attrib.credit_arrays(j.journey, ARRAY[s.model], ARRAY[o.base_model], ARRAY[o.options],
+									   j.amount, 2, j.amount_reporting, 2) k ON true
+WHERE s.touch_index <> '{0}';
+-- a NULL journey gives no row; the arrays must agree
+SELECT count(*) AS rows_for_null FROM ms, attrib.credit_arrays(NULL, ms.names, ms.models, ms.options, 1, 2, 1, 2);
+SELECT try($$SELECT * FROM attrib.credit_arrays('{"touches":[]}', '{a,b}', '{linear}', '{}', 1, 2, 1, 2)$$);
+
 -- clean up for later suites
 DELETE FROM attrib.model_config;
 DELETE FROM attrib.settings;

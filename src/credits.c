@@ -657,9 +657,10 @@ attrib_check_model(PG_FUNCTION_ARGS)
  */
 typedef struct model_set
 {
+	MemoryContext cxt;			/* holds all of it (the struct too) */
 	bytea	   *key;			/* the three arrays' bytes, to recognize them */
 	int			n;
-	Datum	   *names;			/* text, in fn_mcxt */
+	Datum	   *names;			/* text, in cxt */
 	at_options *opt;
 	bool	   *additive;
 } model_set;
@@ -679,6 +680,16 @@ model_set_key(ArrayType *a, ArrayType *b, ArrayType *c)
 	return k;
 }
 
+/* A copy, in the current context, of a value with a 4-byte header. */
+static void *
+varlena_copy(const void *v)
+{
+	void	   *c = palloc(VARSIZE(v));
+
+	memcpy(c, v, VARSIZE(v));
+	return c;
+}
+
 static model_set *
 get_model_set(FunctionCallInfo fcinfo, int names_arg, int models_arg, int options_arg)
 {
@@ -687,7 +698,8 @@ get_model_set(FunctionCallInfo fcinfo, int names_arg, int models_arg, int option
 			   *oa;
 	model_set  *ms = (model_set *) fcinfo->flinfo->fn_extra;
 	bytea	   *key;
-	MemoryContext old;
+	MemoryContext cxt,
+				old;
 	Datum	   *names,
 			   *models,
 			   *options;
@@ -709,9 +721,28 @@ get_model_set(FunctionCallInfo fcinfo, int names_arg, int models_arg, int option
 	key = model_set_key(na, ma, oa);
 	if (ms != NULL && VARSIZE(ms->key) == VARSIZE(key) &&
 		memcmp(ms->key, key, VARSIZE(key)) == 0)
+	{
+		pfree(key);
 		return ms;
+	}
 
-	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	/*
+	 * A new model set: the previous one is freed, and everything of the new
+	 * one (the key, and the names, which point into the names array) is
+	 * copied into its own context under fn_mcxt.  The arguments may live in
+	 * per-row memory: a set keyed by them would be recognized by chance when a
+	 * later call's key lands at the same address (a query that credits each
+	 * journey under a different model got the previous row's model).
+	 */
+	fcinfo->flinfo->fn_extra = NULL;
+	if (ms != NULL)
+		MemoryContextDelete(ms->cxt);
+	cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "attrib model set",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	na = varlena_copy(na);
+	ma = varlena_copy(ma);
+	oa = varlena_copy(oa);
 	deconstruct_array(na, TEXTOID, -1, false, TYPALIGN_INT, &names, &nn, &n);
 	deconstruct_array(ma, TEXTOID, -1, false, TYPALIGN_INT, &models, &mn, &nm);
 	deconstruct_array(oa, JSONBOID, -1, false, TYPALIGN_INT, &options, &on, &no);
@@ -721,12 +752,13 @@ get_model_set(FunctionCallInfo fcinfo, int names_arg, int models_arg, int option
 				errmsg("names, models and options must have the same length"),
 				errdetail("They have %d, %d and %d elements.", n, nm, no));
 	ms = palloc0(sizeof(model_set));
-	ms->key = key;
+	ms->cxt = cxt;
+	ms->key = varlena_copy(key);
 	ms->n = n;
 	ms->names = names;
 	ms->opt = palloc0(sizeof(at_options) * Max(n, 1));
 	ms->additive = palloc0(sizeof(bool) * Max(n, 1));
-	attrib_env_init(&e, fcinfo->flinfo->fn_mcxt);
+	attrib_env_init(&e, cxt);
 	for (int i = 0; i < n; i++)
 	{
 		size_t		len;
@@ -751,16 +783,16 @@ get_model_set(FunctionCallInfo fcinfo, int names_arg, int models_arg, int option
 }
 
 /*
- * credit_split(journey, names, models, options, amount, scale, reporting_amount,
- * reporting_scale) -> setof (model, touch_index, touch_id, weight, credit,
- * credit_reporting): for every model of the arrays, the touches that earn
- * something, with the amount split exactly twice — in its own currency and
- * converted to the reporting currency, so both sum exactly.  The journey is
- * decoded once for all models; this is what attrib.refresh() stores.
+ * The credits of one journey under every model of a model set, the amount split
+ * exactly twice (in its own currency and in the reporting currency), and only
+ * the touches that earn something.  arrays false: one row per (model, touch)
+ * (attrib.credit_split); arrays true: one row per model, the touches' values as
+ * arrays in journey order (attrib.credit_arrays, what attrib.refresh() stores).
+ * A model that credits no touch returns nothing: the caller books the amount
+ * unattributed.
  */
-PG_FUNCTION_INFO_V1(attrib_credit_split);
-Datum
-attrib_credit_split(PG_FUNCTION_ARGS)
+static Datum
+credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	attrib_env	e;
@@ -776,6 +808,10 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 	MemoryContext rowcxt;
 	row_datums	rd = {0};
 	credit_datums cd[2] = {{0}};
+	Datum	   *a_idx = NULL,
+			   *a_id = NULL,
+			   *a_w = NULL,
+			   *a_c[2] = {NULL, NULL};
 
 	attrib_srf_init(fcinfo);
 	ms = get_model_set(fcinfo, 1, 2, 3);
@@ -799,9 +835,20 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 	for (int k = 0; k < 2; k++)
 		cd[k].cxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credit_split value",
 										  ALLOCSET_SMALL_SIZES);
+	if (arrays)
+	{
+		a_idx = palloc(sizeof(Datum) * Max(j.ntouches, 1));
+		a_id = palloc(sizeof(Datum) * Max(j.ntouches, 1));
+		a_w = palloc(sizeof(Datum) * Max(j.ntouches, 1));
+		a_c[0] = palloc(sizeof(Datum) * Max(j.ntouches, 1));
+		a_c[1] = palloc(sizeof(Datum) * Max(j.ntouches, 1));
+	}
 
 	for (int m = 0; m < ms->n; m++)
 	{
+		int			nk = 0;
+
+		CHECK_FOR_INTERRUPTS();
 		AT_CHECK(&e, at_weights_exact(&e.env, &j, &ms->opt[m], weight, q, &exact, pos,
 									  &credited));
 		if (credited == 0)
@@ -819,7 +866,6 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 			const at_touch *t = &j.touches[i];
 			MemoryContext old;
 
-			CHECK_FOR_INTERRUPTS();
 			if (weight[i] == 0)
 				continue;		/* only touches that earned something are stored */
 			old = MemoryContextSwitchTo(rowcxt);
@@ -828,6 +874,21 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 			values[2] = rd.ids ? rd.ids[i] :
 				PointerGetDatum(cstring_to_text_with_len(j.ids + t->id_off, t->id_len));
 			values[3] = Float8GetDatum(weight[i]);
+			if (arrays)
+			{
+				/* every value of the model's row lives until it is stored */
+				values[4] = amount_datum(&e, &credit[0][i]);
+				values[5] = amount_datum(&e, &credit[1][i]);
+				a_idx[nk] = values[1];
+				a_id[nk] = values[2];
+				a_w[nk] = values[3];
+				a_c[0][nk] = values[4];
+				a_c[1][nk] = values[5];
+				nk++;
+				MemoryContextSwitchTo(old);
+				continue;
+			}
+			CHECK_FOR_INTERRUPTS();
 			values[4] = credit_datum(&cd[0], &e, &credit[0][i]);
 			values[5] = credit_datum(&cd[1], &e, &credit[1][i]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -835,9 +896,58 @@ attrib_credit_split(PG_FUNCTION_ARGS)
 			if (rd.ids == NULL)
 				MemoryContextReset(rowcxt);
 		}
+		if (arrays)
+		{
+			Datum		values[6];
+			bool		nulls[6] = {0};
+			MemoryContext old = MemoryContextSwitchTo(rowcxt);
+
+			values[0] = ms->names[m];
+			values[1] = PointerGetDatum(construct_array(a_idx, nk, INT4OID, sizeof(int32),
+														true, TYPALIGN_INT));
+			values[2] = PointerGetDatum(construct_array(a_id, nk, TEXTOID, -1, false,
+														TYPALIGN_INT));
+			values[3] = PointerGetDatum(construct_array(a_w, nk, FLOAT8OID, sizeof(float8),
+														FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+			values[4] = PointerGetDatum(construct_array(a_c[0], nk, NUMERICOID, -1, false,
+														TYPALIGN_INT));
+			values[5] = PointerGetDatum(construct_array(a_c[1], nk, NUMERICOID, -1, false,
+														TYPALIGN_INT));
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowcxt);
+		}
 	}
 	for (int k = 0; k < 2; k++)
 		MemoryContextDelete(cd[k].cxt);
 	MemoryContextDelete(rowcxt);
 	return (Datum) 0;
+}
+
+/*
+ * credit_split(journey, names, models, options, amount, scale, reporting_amount,
+ * reporting_scale) -> setof (model, touch_index, touch_id, weight, credit,
+ * credit_reporting): for every model of the arrays, the touches that earn
+ * something, with the amount split exactly twice — in its own currency and
+ * converted to the reporting currency, so both sum exactly.  The journey is
+ * decoded once for all models.
+ */
+PG_FUNCTION_INFO_V1(attrib_credit_split);
+Datum
+attrib_credit_split(PG_FUNCTION_ARGS)
+{
+	return credit_split_common(fcinfo, false);
+}
+
+/*
+ * credit_arrays(the same arguments) -> setof (model, touch_index int4[],
+ * touch_id text[], weight float8[], credit numeric[], credit_reporting
+ * numeric[]): the same credits, one row per model; what attrib.refresh() stores
+ * in attrib.credit_store.
+ */
+PG_FUNCTION_INFO_V1(attrib_credit_arrays);
+Datum
+attrib_credit_arrays(PG_FUNCTION_ARGS)
+{
+	return credit_split_common(fcinfo, true);
 }

@@ -32,7 +32,20 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'attrib_credit_split'
 LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 100;
 COMMENT ON FUNCTION @extschema@.credit_split(@extschema@.journey, pg_catalog.text[], pg_catalog.text[], pg_catalog.jsonb[], pg_catalog.numeric, pg_catalog.int4, pg_catalog.numeric, pg_catalog.int4) IS
-'For each model (names[i] runs base model models[i] with options[i]), the touches that earn credit, with the amount split exactly twice: in its own currency and converted to the reporting currency. The journey is decoded once for all models. Used by attrib.refresh().';
+'For each model (names[i] runs base model models[i] with options[i]), the touches that earn credit, with the amount split exactly twice: in its own currency and converted to the reporting currency. The journey is decoded once for all models. attrib.credit_arrays gives the same credits one row per model (what attrib.refresh() stores).';
+
+CREATE FUNCTION @extschema@.credit_arrays(
+	journey @extschema@.journey, names pg_catalog.text[], models pg_catalog.text[],
+	options pg_catalog.jsonb[], amount pg_catalog.numeric, scale pg_catalog.int4,
+	reporting_amount pg_catalog.numeric, reporting_scale pg_catalog.int4,
+	OUT model pg_catalog.text, OUT touch_index pg_catalog.int4[], OUT touch_id pg_catalog.text[],
+	OUT weight pg_catalog.float8[], OUT credit pg_catalog.numeric[],
+	OUT credit_reporting pg_catalog.numeric[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'attrib_credit_arrays'
+LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION @extschema@.credit_arrays(@extschema@.journey, pg_catalog.text[], pg_catalog.text[], pg_catalog.jsonb[], pg_catalog.numeric, pg_catalog.int4, pg_catalog.numeric, pg_catalog.int4) IS
+'The credits of attrib.credit_split, one row per model that credits some touch: the credited touches'' positions, ids, weights and both credits as arrays in journey order. What attrib.refresh() stores in attrib.credit_store.';
 
 -- ------------------------------------------------------------------
 -- Sources
@@ -145,18 +158,39 @@ COMMENT ON COLUMN @extschema@.journey_cache.closed_at IS 'Opportunity close (NUL
 COMMENT ON COLUMN @extschema@.journey_cache.lead_created_at IS 'Earliest lead creation of the in-scope contacts.';
 COMMENT ON COLUMN @extschema@.journey_cache.journey IS 'The journey in its window, with context.';
 
-CREATE TABLE @extschema@.credit_cache (
+-- Credits are stored one row per (opportunity, model), the credited touches'
+-- values as arrays in journey order: a refresh writes (and indexes) one row per
+-- journey and model instead of one per touch and model, which was most of its
+-- cost.  attrib.credit_cache shows them one row per credited touch.
+CREATE TABLE @extschema@.credit_store (
 	account_id pg_catalog.text NOT NULL,
 	opportunity_id pg_catalog.text NOT NULL,
 	model pg_catalog.text NOT NULL,
-	touch_index pg_catalog.int4 NOT NULL,
-	touch_id pg_catalog.text,
-	weight pg_catalog.float8 NOT NULL,
-	credit pg_catalog.numeric NOT NULL,
-	credit_reporting pg_catalog.numeric NOT NULL,
-	PRIMARY KEY (account_id, opportunity_id, model, touch_index)
+	touch_index pg_catalog.int4[] NOT NULL,
+	touch_id pg_catalog.text[] NOT NULL,
+	weight pg_catalog.float8[] NOT NULL,
+	credit pg_catalog.numeric[] NOT NULL,
+	credit_reporting pg_catalog.numeric[] NOT NULL,
+	PRIMARY KEY (account_id, opportunity_id, model)
 );
-COMMENT ON TABLE @extschema@.credit_cache IS 'Credits of every touch that earned some, per enabled model, as of the last refresh. touch_index 0 (touch_id NULL) books an amount no touch could take (no touch in the window) as unattributed.';
+COMMENT ON TABLE @extschema@.credit_store IS 'Credits as of the last refresh, one row per opportunity and enabled model: the touches that earned some, in journey order, as parallel arrays (read them through attrib.credit_cache). touch_index {0} (touch_id {NULL}) books an amount no touch could take as unattributed.';
+COMMENT ON COLUMN @extschema@.credit_store.account_id IS 'Account.';
+COMMENT ON COLUMN @extschema@.credit_store.opportunity_id IS 'Opportunity.';
+COMMENT ON COLUMN @extschema@.credit_store.model IS 'Model name (attrib.model_registry).';
+COMMENT ON COLUMN @extschema@.credit_store.touch_index IS 'Positions of the credited touches in the journey (1-based), ascending; {0} for the unattributed amount.';
+COMMENT ON COLUMN @extschema@.credit_store.touch_id IS 'The credited touches ({NULL} for unattributed).';
+COMMENT ON COLUMN @extschema@.credit_store.weight IS 'Their weights under the model.';
+COMMENT ON COLUMN @extschema@.credit_store.credit IS 'Their credits in the opportunity''s currency.';
+COMMENT ON COLUMN @extschema@.credit_store.credit_reporting IS 'Their credits in the reporting currency (an exact split of the converted amount).';
+
+CREATE VIEW @extschema@.credit_cache WITH (security_invoker = true) AS
+SELECT s.account_id, s.opportunity_id, s.model, u.touch_index, u.touch_id, u.weight, u.credit,
+	   u.credit_reporting
+FROM @extschema@.credit_store s
+CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(s.touch_index), pg_catalog.unnest(s.touch_id),
+		pg_catalog.unnest(s.weight), pg_catalog.unnest(s.credit), pg_catalog.unnest(s.credit_reporting))
+	AS u(touch_index, touch_id, weight, credit, credit_reporting);
+COMMENT ON VIEW @extschema@.credit_cache IS 'Credits of every touch that earned some, per enabled model, as of the last refresh (attrib.credit_store, one row per credited touch). touch_index 0 (touch_id NULL) books an amount no touch could take (no touch in the window) as unattributed.';
 COMMENT ON COLUMN @extschema@.credit_cache.account_id IS 'Account.';
 COMMENT ON COLUMN @extschema@.credit_cache.opportunity_id IS 'Opportunity.';
 COMMENT ON COLUMN @extschema@.credit_cache.model IS 'Model name (attrib.model_registry).';
@@ -355,15 +389,17 @@ BEGIN
 	END IF;
 
 	-- (a full refresh deletes row by row, not TRUNCATE: readers must keep the old rows)
-	DELETE FROM @extschema@.credit_cache c
+	DELETE FROM @extschema@.credit_store c
 	WHERE (accounts IS NULL OR c.account_id = ANY (accounts))
 	  AND (models IS NULL OR c.model = ANY (models));
 	-- Every enabled rule-based model's credits, journey by journey in key order, so
-	-- the primary key is filled in order.  An additive model that credits no touch
-	-- of a journey books its amount unattributed (touch_index 0), so totals keep
-	-- every cent: the full join adds a row for each additive model credit_split
-	-- returned nothing for.
-	INSERT INTO @extschema@.credit_cache
+	-- the primary key is filled in order: one row per journey and model.  An
+	-- additive model that credits no touch of a journey books its amount
+	-- unattributed (touch_index {0}), so totals keep every cent: the full join
+	-- adds a row for each additive model credit_arrays returned nothing for.
+	-- n_credits counts credit_cache rows (credited touches), as before.
+	WITH ins AS (
+	INSERT INTO @extschema@.credit_store
 	WITH r AS (
 		SELECT pg_catalog.array_agg(m.name ORDER BY m.name) AS names,
 			   pg_catalog.array_agg(m.base_model ORDER BY m.name) AS models,
@@ -378,18 +414,21 @@ BEGIN
 		   c.credit, c.credit_reporting
 	FROM @extschema@.journey_cache j
 	CROSS JOIN LATERAL (
-		SELECT coalesce(k.model, u.name) AS model, coalesce(k.touch_index, 0) AS touch_index,
-			   k.touch_id, coalesce(k.weight, 1) AS weight, coalesce(k.credit, j.amount) AS credit,
-			   coalesce(k.credit_reporting, j.amount_reporting) AS credit_reporting
-		FROM @extschema@.credit_split(j.journey, (SELECT r.names FROM r), (SELECT r.models FROM r),
+		SELECT coalesce(k.model, u.name) AS model,
+			   coalesce(k.touch_index, '{0}') AS touch_index,
+			   coalesce(k.touch_id, '{NULL}') AS touch_id, coalesce(k.weight, '{1}') AS weight,
+			   coalesce(k.credit, ARRAY[j.amount]) AS credit,
+			   coalesce(k.credit_reporting, ARRAY[j.amount_reporting]) AS credit_reporting
+		FROM @extschema@.credit_arrays(j.journey, (SELECT r.names FROM r), (SELECT r.models FROM r),
 				(SELECT r.options FROM r), j.amount, @extschema@.currency_scale(j.currency),
 				j.amount_reporting, @extschema@.currency_scale(s.reporting_currency)) k
 		FULL JOIN pg_catalog.unnest((SELECT r.additive FROM r)) u(name) ON u.name = k.model
 	) c
 	WHERE (SELECT r.names FROM r) IS NOT NULL
 	  AND (accounts IS NULL OR j.account_id = ANY (accounts))
-	ORDER BY j.account_id, j.opportunity_id;
-	GET DIAGNOSTICS n_credits = ROW_COUNT;
+	ORDER BY j.account_id, j.opportunity_id
+	RETURNING pg_catalog.cardinality(touch_index) AS n)
+	SELECT coalesce(pg_catalog.sum(ins.n), 0) INTO n_credits FROM ins;
 END $$;
 COMMENT ON FUNCTION @extschema@.refresh_scope(pg_catalog.text[], pg_catalog.bool, pg_catalog.timestamptz, pg_catalog.text[]) IS
 'The work of a refresh for some accounts (NULL: all): rebuild their journeys from the sources (when journeys is true) and their credits from the stored journeys, of every rule-based model or only of models (NULL: all). Called by attrib.refresh() and attrib.refresh_incremental(); returns the journeys rebuilt and the credit rows written.';

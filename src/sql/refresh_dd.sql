@@ -50,7 +50,7 @@ BEGIN
 	SELECT * INTO s FROM @extschema@.effective_settings;
 	-- The credit rows of data-driven models are replaced.  Only the models this
 	-- function fitted last time (fitted_models) can have any, and the enabled ones
-	-- will: with none of either (the default), credit_cache is not read at all.
+	-- will: with none of either (the default), credit_store is not read at all.
 	-- (A model that stopped or started being data-driven changed its model_config
 	-- row: the refresh deleted that model's credits first.)
 	stale := ARRAY(SELECT m.name FROM @extschema@.model_registry m
@@ -58,7 +58,7 @@ BEGIN
 					 AND (m.enabled OR m.name IN (SELECT f.model FROM @extschema@.fitted_models f)));
 	DELETE FROM @extschema@.fitted_models;
 	IF pg_catalog.cardinality(stale) > 0 THEN
-		DELETE FROM @extschema@.credit_cache c WHERE c.model = ANY (stale);
+		DELETE FROM @extschema@.credit_store c WHERE c.model = ANY (stale);
 	END IF;
 	FOR r IN SELECT m.name, m.base_model, m.options - 'order' AS options,
 					coalesce((m.options ->> 'order')::pg_catalog.int4, 1) AS k
@@ -79,28 +79,38 @@ BEGIN
 				  SELECT a.journey, false FROM @extschema@.account_journey_cache a) x$q$,
 			r.base_model, fit)
 			USING r.name, r.k;
+		-- one credit_store row per journey (its credited touches as arrays, in
+		-- journey order); n counts the credited touches (credit_cache rows)
 		EXECUTE format($q$
-			INSERT INTO @extschema@.credit_cache
-			SELECT j.account_id, j.opportunity_id, $1, c.touch_index, c.touch_id, c.weight,
-				   c.credit, c.credit_reporting
+			WITH ins AS (
+			INSERT INTO @extschema@.credit_store
+			SELECT j.account_id, j.opportunity_id, $1, c.*
 			FROM @extschema@.journey_cache j
 			CROSS JOIN (SELECT f.%1$I AS fitted FROM @extschema@.fitted_models f WHERE f.model = $1) f
 			CROSS JOIN LATERAL (
-				SELECT a.touch_index, a.touch_id, a.weight, a.credit, b.credit AS credit_reporting
+				SELECT pg_catalog.array_agg(a.touch_index ORDER BY a.touch_index),
+					   pg_catalog.array_agg(a.touch_id ORDER BY a.touch_index),
+					   pg_catalog.array_agg(a.weight ORDER BY a.touch_index),
+					   pg_catalog.array_agg(a.credit ORDER BY a.touch_index),
+					   pg_catalog.array_agg(b.credit ORDER BY a.touch_index)
 				FROM @extschema@.credits(j.journey, f.fitted, j.amount, $2,
 										 @extschema@.currency_scale(j.currency)) a
 				JOIN @extschema@.credits(j.journey, f.fitted, j.amount_reporting, $2,
 										 @extschema@.currency_scale($3)) b
 					ON b.touch_index = a.touch_index
-				WHERE a.weight > 0) c$q$, r.base_model)
+				WHERE a.weight > 0
+				HAVING pg_catalog.count(*) > 0) c
+			RETURNING pg_catalog.cardinality(touch_index) AS n)
+			SELECT coalesce(pg_catalog.sum(ins.n), 0) FROM ins$q$, r.base_model)
+			INTO n
 			USING r.name, r.options, s.reporting_currency;
-		GET DIAGNOSTICS n = ROW_COUNT;
 		n_credits := n_credits + n;
 		-- what no touch could take is booked unattributed, so totals keep every cent
-		INSERT INTO @extschema@.credit_cache
-		SELECT j.account_id, j.opportunity_id, r.name, 0, NULL, 1, j.amount, j.amount_reporting
+		INSERT INTO @extschema@.credit_store
+		SELECT j.account_id, j.opportunity_id, r.name, '{0}', '{NULL}', '{1}',
+			   ARRAY[j.amount], ARRAY[j.amount_reporting]
 		FROM @extschema@.journey_cache j
-		WHERE NOT EXISTS (SELECT 1 FROM @extschema@.credit_cache c
+		WHERE NOT EXISTS (SELECT 1 FROM @extschema@.credit_store c
 						  WHERE c.account_id = j.account_id AND c.opportunity_id = j.opportunity_id
 							AND c.model = r.name);
 		GET DIAGNOSTICS n = ROW_COUNT;

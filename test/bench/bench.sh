@@ -196,8 +196,8 @@ print('  %-20s wall %10.1f ms   cpu %10.1f ms   peak private %7.1f MB' % (step, 
 EOF
 }
 
-vacuum_caches() { psqlq -c 'VACUUM attrib.journey_cache, attrib.credit_cache' >/dev/null; }
-vacuum_credits() { psqlq -c 'VACUUM attrib.credit_cache' >/dev/null; }
+vacuum_caches() { psqlq -c 'VACUUM attrib.journey_cache, attrib.credit_store' >/dev/null; }
+vacuum_credits() { psqlq -c 'VACUUM attrib.credit_store' >/dev/null; }
 change_touches() { psqlq -v run="$cur_scale-$1" -f "$bench/sql/change.sql" >/dev/null; }
 # one custom model's weights, different in every run (the model is added before the step)
 change_model() {
@@ -254,7 +254,7 @@ cancel_check() {
 		[[ $after == "$before" ]] && kept="all $after" || kept="NO ($before before, $after after)"
 		metaput "$scale" "cancel:after ${delay} s" "stopped in $(((t1 - t0) / 1000000)) ms (${msg:-no cancel error?}); credit rows kept: $kept"
 	done
-	psqlq -c 'VACUUM attrib.journey_cache, attrib.credit_cache, attrib.account_journey_cache'
+	psqlq -c 'VACUUM attrib.journey_cache, attrib.credit_store, attrib.account_journey_cache'
 }
 
 export BENCH_PROBE_SH=$bench/probe.sh
@@ -364,9 +364,9 @@ for cur_scale in "${scales[@]}"; do
 	done
 
 	measure "$cur_scale" refresh "$bench/sql/refresh.sql" "" "" vacuum_caches
-	psqlq -c 'ANALYZE attrib.journey_cache, attrib.credit_cache'
+	psqlq -c 'ANALYZE attrib.journey_cache, attrib.credit_store'
 	metaput "$cur_scale" credit_rows "$(psqlq -At -c 'SELECT count(*) FROM attrib.credit_cache')"
-	metaput "$cur_scale" cache_mb "$(psqlq -At -c "SELECT (pg_total_relation_size('attrib.journey_cache') + pg_total_relation_size('attrib.credit_cache')) / 1048576")"
+	metaput "$cur_scale" cache_mb "$(psqlq -At -c "SELECT (pg_total_relation_size('attrib.journey_cache') + pg_total_relation_size('attrib.credit_store')) / 1048576")"
 	cancel_check "$cur_scale"
 	measure "$cur_scale" recompute "$bench/sql/recompute.sql" "" "" vacuum_credits
 	measure "$cur_scale" stored_credits "$bench/sql/stored_credits.sql"

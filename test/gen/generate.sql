@@ -52,9 +52,12 @@ SET LOCAL jit = off;
 SET LOCAL session_replication_role = replica;
 \endif
 
-TRUNCATE attrib.credit_cache, attrib.journey_cache, attrib.touches, attrib.stage_events,
+TRUNCATE attrib.journey_cache, attrib.touches, attrib.stage_events,
 	attrib.opportunity_contact_roles, attrib.opportunities, attrib.contacts, attrib.accounts,
 	attrib.campaigns, attrib.channels, attrib.exchange_rates;
+-- the stored credits: credit_store (0.2.0), or the credit_cache table of 0.1.0
+SELECT 'TRUNCATE ' || coalesce(pg_catalog.to_regclass('attrib.credit_store'), 'attrib.credit_cache'::regclass)
+\gexec
 
 -- u(key, salt): a uniform number in [0, 1) from the key and a salt
 CREATE FUNCTION pg_temp.u(k pg_catalog.int8, salt pg_catalog.int4) RETURNS pg_catalog.float8

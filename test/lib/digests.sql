@@ -3,7 +3,7 @@
 -- (dump/restore) or two roles (row-level security).  Run with psql -At; the optional
 -- psql variable extra names more relations, space separated.
 --   relations: the tables attrib registers with pg_extension_config_dump, the stored
---   results (journey_cache with its journeys as text, credit_cache) and every view.
+--   results (journey_cache with its journeys as text, the credits in credit_cache) and every other view.
 \if :{?extra}
 \else
 \set extra ''
@@ -13,13 +13,13 @@ SELECT 'table' AS kind, 'attrib.' || quote_ident(c.relname) AS rel
 FROM pg_extension e, unnest(e.extconfig) cfg(oid) JOIN pg_class c ON c.oid = cfg.oid
 WHERE e.extname = 'attrib'
 UNION ALL SELECT 'table', x FROM unnest(string_to_array(:'extra', ' ')) x WHERE x <> ''
-UNION ALL SELECT 'table', 'attrib.credit_cache'
+UNION ALL SELECT 'table', 'attrib.credit_cache'	-- the stored credits (a view of credit_store since 0.2.0)
 UNION ALL
 SELECT 'view', 'attrib.' || quote_ident(c.relname)
 FROM pg_depend d JOIN pg_class c ON c.oid = d.objid AND d.classid = 'pg_class'::regclass
 WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'attrib')
-  AND c.relkind IN ('v', 'm');
+  AND c.relkind IN ('v', 'm') AND c.relname <> 'credit_cache';
 CREATE FUNCTION pg_temp.digest(rel text) RETURNS text LANGUAGE plpgsql AS $f$
 DECLARE r text;
 BEGIN
