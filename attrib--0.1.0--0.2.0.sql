@@ -257,12 +257,10 @@ BEGIN
 	END IF;
 	DROP TABLE @extschema@.credit_cache;
 	CREATE VIEW @extschema@.credit_cache WITH (security_invoker = true) AS
-	SELECT s.account_id, s.opportunity_id, s.model, u.touch_index, u.touch_id, u.weight, u.credit,
-		   u.credit_reporting
-	FROM @extschema@.credit_store s
-	CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(s.touch_index), pg_catalog.unnest(s.touch_id),
-			pg_catalog.unnest(s.weight), pg_catalog.unnest(s.credit), pg_catalog.unnest(s.credit_reporting))
-		AS u(touch_index, touch_id, weight, credit, credit_reporting);
+	SELECT s.account_id, s.opportunity_id, s.model, pg_catalog.unnest(s.touch_index) AS touch_index,
+		   pg_catalog.unnest(s.touch_id) AS touch_id, pg_catalog.unnest(s.weight) AS weight,
+		   pg_catalog.unnest(s.credit) AS credit, pg_catalog.unnest(s.credit_reporting) AS credit_reporting
+	FROM @extschema@.credit_store s;
 	FOR v IN SELECT x FROM pg_catalog.jsonb_array_elements(views) x
 	LOOP
 		EXECUTE pg_catalog.format('CREATE VIEW %s %s AS %s', v ->> 'name',
@@ -292,6 +290,111 @@ COMMENT ON COLUMN @extschema@.credit_cache.touch_id IS 'The touch (NULL for unat
 COMMENT ON COLUMN @extschema@.credit_cache.weight IS 'The touch''s weight under the model.';
 COMMENT ON COLUMN @extschema@.credit_cache.credit IS 'Credit in the opportunity''s currency.';
 COMMENT ON COLUMN @extschema@.credit_cache.credit_reporting IS 'Credit in the reporting currency (an exact split of the converted amount).';
+
+-- touch_credits reads credit_store (each row's journey and opportunity looked up by
+-- key, its arrays unnested in the select list) and touch_credits_wide pivots the
+-- credits per touch before joining the journey, forecast reads the credit_store
+-- rows of open opportunities only: same columns and rows, plans that do not loop
+-- over an account's touches for every credit or sort every credit row
+CREATE OR REPLACE VIEW @extschema@.touch_credits WITH (security_invoker = true) AS
+SELECT c.account_id, c.opportunity_id, c.status, c.model, r.additive,
+	   c.touch_index, c.touch_id, t.occurred_at,
+	   coalesce(t.channel, '(unattributed)') AS channel, ch.channel_group,
+	   t.campaign_id, t.contact_id, t.touch_type, t.activity, t.owner AS touch_owner,
+	   c.opportunity_owner, c.weight,
+	   c.credit, c.currency, c.credit_reporting, s.reporting_currency,
+	   c.opportunity_created_at, c.opportunity_closed_at
+FROM (
+	-- each stored row's journey and opportunity looked up by key (OFFSET 0: as
+	-- a join on both key columns PostgreSQL would multiply their selectivities,
+	-- plan for about one row in all, and loop over every touch of an account
+	-- for each credit), then its arrays unnested in the select list (no
+	-- tuplestore per row, as a function in FROM would need)
+	SELECT c.account_id, c.opportunity_id, c.model, j.status, j.currency,
+		   j.created_at AS opportunity_created_at, j.closed_at AS opportunity_closed_at,
+		   o.owner AS opportunity_owner,
+		   pg_catalog.unnest(c.touch_index) AS touch_index, pg_catalog.unnest(c.touch_id) AS touch_id,
+		   pg_catalog.unnest(c.weight) AS weight, pg_catalog.unnest(c.credit) AS credit,
+		   pg_catalog.unnest(c.credit_reporting) AS credit_reporting
+	FROM @extschema@.credit_store c
+	CROSS JOIN LATERAL (SELECT j.status, j.currency, j.created_at, j.closed_at
+						FROM @extschema@.journey_cache j
+						WHERE j.account_id = c.account_id AND j.opportunity_id = c.opportunity_id
+						OFFSET 0) j
+	CROSS JOIN LATERAL (SELECT o.owner FROM @extschema@.src_opportunities o
+						WHERE o.account_id = c.account_id AND o.opportunity_id = c.opportunity_id
+						OFFSET 0) o) c
+JOIN @extschema@.model_registry r ON r.name = c.model
+LEFT JOIN @extschema@.src_touches t ON t.account_id = c.account_id AND t.touch_id = c.touch_id
+LEFT JOIN @extschema@.src_channels ch ON ch.channel = t.channel
+CROSS JOIN @extschema@.effective_settings s
+WHERE c.touch_index = 0 OR t.touch_id IS NOT NULL;
+CREATE OR REPLACE VIEW @extschema@.touch_credits_wide WITH (security_invoker = true) AS
+SELECT jn.account_id, jn.opportunity_id, jn.status, jn.touch_index, jn.touch_id, jn.occurred_at,
+	   jn.channel, jn.campaign_id, jn.positions,
+	   w.first_touch, w.last_touch, w.lead_creation, w.opportunity_creation, w.last_non_direct,
+	   w.first_non_direct, w.linear, w.position_based, w.j_shaped, w.inverse_j, w.u_shaped,
+	   w.w_shaped, w.full_path, w.custom, w.time_decay, w.influence,
+	   w.other_models
+FROM @extschema@.journeys jn
+-- the credits are pivoted per touch first (one group per credited touch), then
+-- joined to the journey's touch: grouping the joined rows by every column of
+-- the journey instead sorted all credit rows by nine columns
+LEFT JOIN (
+	SELECT c.account_id, c.opportunity_id, c.touch_index,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'first_touch'))::pg_catalog.numeric, 4) AS first_touch,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'last_touch'))::pg_catalog.numeric, 4) AS last_touch,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'lead_creation'))::pg_catalog.numeric, 4) AS lead_creation,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'opportunity_creation'))::pg_catalog.numeric, 4) AS opportunity_creation,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'last_non_direct'))::pg_catalog.numeric, 4) AS last_non_direct,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'first_non_direct'))::pg_catalog.numeric, 4) AS first_non_direct,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'linear'))::pg_catalog.numeric, 4) AS linear,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'position_based'))::pg_catalog.numeric, 4) AS position_based,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'j_shaped'))::pg_catalog.numeric, 4) AS j_shaped,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'inverse_j'))::pg_catalog.numeric, 4) AS inverse_j,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'u_shaped'))::pg_catalog.numeric, 4) AS u_shaped,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'w_shaped'))::pg_catalog.numeric, 4) AS w_shaped,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'full_path'))::pg_catalog.numeric, 4) AS full_path,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'custom'))::pg_catalog.numeric, 4) AS custom,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'time_decay'))::pg_catalog.numeric, 4) AS time_decay,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'influence'))::pg_catalog.numeric, 4) AS influence,
+		   pg_catalog.jsonb_object_agg(c.model, round((100 * c.weight)::pg_catalog.numeric, 4))
+			   FILTER (WHERE c.model NOT IN (SELECT m.name FROM @extschema@.models() m)) AS other_models
+	FROM @extschema@.credit_cache c
+	GROUP BY c.account_id, c.opportunity_id, c.touch_index) w
+	ON w.account_id = jn.account_id AND w.opportunity_id = jn.opportunity_id AND w.touch_index = jn.touch_index;
+CREATE OR REPLACE VIEW @extschema@.forecast WITH (security_invoker = true) AS
+SELECT c.model, c.channel,
+	   pg_catalog.count(*) AS opportunities,
+	   pg_catalog.sum(c.pipeline) AS pipeline,
+	   pg_catalog.round(coalesce(pg_catalog.sum(c.pipeline * w.won_opportunities / w.closed_opportunities), 0),
+						@extschema@.currency_scale(es.reporting_currency)) AS weighted_pipeline,
+	   pg_catalog.round(coalesce(pg_catalog.sum(c.pipeline) FILTER (WHERE w.stage IS NULL), 0),
+						@extschema@.currency_scale(es.reporting_currency)) AS unrated_pipeline,
+	   es.reporting_currency
+FROM (
+	-- one row per open opportunity, model and channel
+	SELECT cc.account_id, cc.opportunity_id, cc.model,
+		   CASE WHEN cc.touch_index = 0 THEN '(unattributed)' ELSE t.channel END AS channel,
+		   pg_catalog.sum(cc.credit_reporting) AS pipeline
+	FROM (	-- the credits of open opportunities only (credit_store rows by key, unnested)
+		SELECT s.account_id, s.opportunity_id, s.model,
+			   pg_catalog.unnest(s.touch_index) AS touch_index, pg_catalog.unnest(s.touch_id) AS touch_id,
+			   pg_catalog.unnest(s.credit_reporting) AS credit_reporting
+		FROM @extschema@.journey_cache j
+		JOIN @extschema@.credit_store s
+			ON s.account_id = j.account_id AND s.opportunity_id = j.opportunity_id
+		WHERE j.status = 'open'
+		  AND s.model IN (SELECT r.name FROM @extschema@.model_registry r WHERE r.additive)) cc
+	LEFT JOIN @extschema@.src_touches t
+		ON t.account_id = cc.account_id AND t.touch_id = cc.touch_id
+	WHERE cc.touch_index = 0 OR t.touch_id IS NOT NULL
+	GROUP BY cc.account_id, cc.opportunity_id, cc.model, 4) c
+JOIN @extschema@.src_opportunities o
+	ON o.account_id = c.account_id AND o.opportunity_id = c.opportunity_id
+LEFT JOIN @extschema@.stage_win_rates w ON w.stage = o.stage
+CROSS JOIN (SELECT e.reporting_currency FROM @extschema@.effective_settings e LIMIT 1) es
+GROUP BY c.model, c.channel, es.reporting_currency;
 
 CREATE OR REPLACE FUNCTION @extschema@.refresh_scope(accounts pg_catalog.text[], journeys pg_catalog.bool,
 	t_as_of pg_catalog.timestamptz, models pg_catalog.text[] DEFAULT NULL,

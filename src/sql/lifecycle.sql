@@ -249,14 +249,18 @@ FROM (
 	SELECT cc.account_id, cc.opportunity_id, cc.model,
 		   CASE WHEN cc.touch_index = 0 THEN '(unattributed)' ELSE t.channel END AS channel,
 		   pg_catalog.sum(cc.credit_reporting) AS pipeline
-	FROM @extschema@.credit_cache cc
-	JOIN @extschema@.journey_cache j
-		ON j.account_id = cc.account_id AND j.opportunity_id = cc.opportunity_id
+	FROM (	-- the credits of open opportunities only (credit_store rows by key, unnested)
+		SELECT s.account_id, s.opportunity_id, s.model,
+			   pg_catalog.unnest(s.touch_index) AS touch_index, pg_catalog.unnest(s.touch_id) AS touch_id,
+			   pg_catalog.unnest(s.credit_reporting) AS credit_reporting
+		FROM @extschema@.journey_cache j
+		JOIN @extschema@.credit_store s
+			ON s.account_id = j.account_id AND s.opportunity_id = j.opportunity_id
+		WHERE j.status = 'open'
+		  AND s.model IN (SELECT r.name FROM @extschema@.model_registry r WHERE r.additive)) cc
 	LEFT JOIN @extschema@.src_touches t
 		ON t.account_id = cc.account_id AND t.touch_id = cc.touch_id
-	WHERE j.status = 'open'
-	  AND (cc.touch_index = 0 OR t.touch_id IS NOT NULL)
-	  AND cc.model IN (SELECT r.name FROM @extschema@.model_registry r WHERE r.additive)
+	WHERE cc.touch_index = 0 OR t.touch_id IS NOT NULL
 	GROUP BY cc.account_id, cc.opportunity_id, cc.model, 4) c
 JOIN @extschema@.src_opportunities o
 	ON o.account_id = c.account_id AND o.opportunity_id = c.opportunity_id

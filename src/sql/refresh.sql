@@ -183,13 +183,13 @@ COMMENT ON COLUMN @extschema@.credit_store.weight IS 'Their weights under the mo
 COMMENT ON COLUMN @extschema@.credit_store.credit IS 'Their credits in the opportunity''s currency.';
 COMMENT ON COLUMN @extschema@.credit_store.credit_reporting IS 'Their credits in the reporting currency (an exact split of the converted amount).';
 
+-- (the arrays are unnested in the select list: as functions in FROM each row would
+-- fill five tuplestores, which made reading every credit three times slower)
 CREATE VIEW @extschema@.credit_cache WITH (security_invoker = true) AS
-SELECT s.account_id, s.opportunity_id, s.model, u.touch_index, u.touch_id, u.weight, u.credit,
-	   u.credit_reporting
-FROM @extschema@.credit_store s
-CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(s.touch_index), pg_catalog.unnest(s.touch_id),
-		pg_catalog.unnest(s.weight), pg_catalog.unnest(s.credit), pg_catalog.unnest(s.credit_reporting))
-	AS u(touch_index, touch_id, weight, credit, credit_reporting);
+SELECT s.account_id, s.opportunity_id, s.model, pg_catalog.unnest(s.touch_index) AS touch_index,
+	   pg_catalog.unnest(s.touch_id) AS touch_id, pg_catalog.unnest(s.weight) AS weight,
+	   pg_catalog.unnest(s.credit) AS credit, pg_catalog.unnest(s.credit_reporting) AS credit_reporting
+FROM @extschema@.credit_store s;
 COMMENT ON VIEW @extschema@.credit_cache IS 'Credits of every touch that earned some, per enabled model, as of the last refresh (attrib.credit_store, one row per credited touch). touch_index 0 (touch_id NULL) books an amount no touch could take (no touch in the window) as unattributed.';
 COMMENT ON COLUMN @extschema@.credit_cache.account_id IS 'Account.';
 COMMENT ON COLUMN @extschema@.credit_cache.opportunity_id IS 'Opportunity.';

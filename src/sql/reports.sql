@@ -10,16 +10,33 @@
 -- ------------------------------------------------------------------
 
 CREATE VIEW @extschema@.touch_credits WITH (security_invoker = true) AS
-SELECT c.account_id, c.opportunity_id, j.status, c.model, r.additive,
+SELECT c.account_id, c.opportunity_id, c.status, c.model, r.additive,
 	   c.touch_index, c.touch_id, t.occurred_at,
 	   coalesce(t.channel, '(unattributed)') AS channel, ch.channel_group,
 	   t.campaign_id, t.contact_id, t.touch_type, t.activity, t.owner AS touch_owner,
-	   o.owner AS opportunity_owner, c.weight,
-	   c.credit, j.currency, c.credit_reporting, s.reporting_currency,
-	   j.created_at AS opportunity_created_at, j.closed_at AS opportunity_closed_at
-FROM @extschema@.credit_cache c
-JOIN @extschema@.journey_cache j ON j.account_id = c.account_id AND j.opportunity_id = c.opportunity_id
-JOIN @extschema@.src_opportunities o ON o.account_id = c.account_id AND o.opportunity_id = c.opportunity_id
+	   c.opportunity_owner, c.weight,
+	   c.credit, c.currency, c.credit_reporting, s.reporting_currency,
+	   c.opportunity_created_at, c.opportunity_closed_at
+FROM (
+	-- each stored row's journey and opportunity looked up by key (OFFSET 0: as
+	-- a join on both key columns PostgreSQL would multiply their selectivities,
+	-- plan for about one row in all, and loop over every touch of an account
+	-- for each credit), then its arrays unnested in the select list (no
+	-- tuplestore per row, as a function in FROM would need)
+	SELECT c.account_id, c.opportunity_id, c.model, j.status, j.currency,
+		   j.created_at AS opportunity_created_at, j.closed_at AS opportunity_closed_at,
+		   o.owner AS opportunity_owner,
+		   pg_catalog.unnest(c.touch_index) AS touch_index, pg_catalog.unnest(c.touch_id) AS touch_id,
+		   pg_catalog.unnest(c.weight) AS weight, pg_catalog.unnest(c.credit) AS credit,
+		   pg_catalog.unnest(c.credit_reporting) AS credit_reporting
+	FROM @extschema@.credit_store c
+	CROSS JOIN LATERAL (SELECT j.status, j.currency, j.created_at, j.closed_at
+						FROM @extschema@.journey_cache j
+						WHERE j.account_id = c.account_id AND j.opportunity_id = c.opportunity_id
+						OFFSET 0) j
+	CROSS JOIN LATERAL (SELECT o.owner FROM @extschema@.src_opportunities o
+						WHERE o.account_id = c.account_id AND o.opportunity_id = c.opportunity_id
+						OFFSET 0) o) c
 JOIN @extschema@.model_registry r ON r.name = c.model
 LEFT JOIN @extschema@.src_touches t ON t.account_id = c.account_id AND t.touch_id = c.touch_id
 LEFT JOIN @extschema@.src_channels ch ON ch.channel = t.channel
@@ -86,30 +103,37 @@ COMMENT ON COLUMN @extschema@.journeys.days_before_end IS 'Days from the touch t
 CREATE VIEW @extschema@.touch_credits_wide WITH (security_invoker = true) AS
 SELECT jn.account_id, jn.opportunity_id, jn.status, jn.touch_index, jn.touch_id, jn.occurred_at,
 	   jn.channel, jn.campaign_id, jn.positions,
-	   round((100 * max(c.weight) FILTER (WHERE c.model = 'first_touch'))::pg_catalog.numeric, 4) AS first_touch,
-	   round((100 * max(c.weight) FILTER (WHERE c.model = 'last_touch'))::pg_catalog.numeric, 4) AS last_touch,
-	   round((100 * max(c.weight) FILTER (WHERE c.model = 'lead_creation'))::pg_catalog.numeric, 4) AS lead_creation,
-	   round((100 * max(c.weight) FILTER (WHERE c.model = 'opportunity_creation'))::pg_catalog.numeric, 4) AS opportunity_creation,
-	   round((100 * max(c.weight) FILTER (WHERE c.model = 'last_non_direct'))::pg_catalog.numeric, 4) AS last_non_direct,
-	   round((100 * max(c.weight) FILTER (WHERE c.model = 'first_non_direct'))::pg_catalog.numeric, 4) AS first_non_direct,
-	   round((100 * max(c.weight) FILTER (WHERE c.model = 'linear'))::pg_catalog.numeric, 4) AS linear,
-	   round((100 * max(c.weight) FILTER (WHERE c.model = 'position_based'))::pg_catalog.numeric, 4) AS position_based,
-	   round((100 * max(c.weight) FILTER (WHERE c.model = 'j_shaped'))::pg_catalog.numeric, 4) AS j_shaped,
-	   round((100 * max(c.weight) FILTER (WHERE c.model = 'inverse_j'))::pg_catalog.numeric, 4) AS inverse_j,
-	   round((100 * max(c.weight) FILTER (WHERE c.model = 'u_shaped'))::pg_catalog.numeric, 4) AS u_shaped,
-	   round((100 * max(c.weight) FILTER (WHERE c.model = 'w_shaped'))::pg_catalog.numeric, 4) AS w_shaped,
-	   round((100 * max(c.weight) FILTER (WHERE c.model = 'full_path'))::pg_catalog.numeric, 4) AS full_path,
-	   round((100 * max(c.weight) FILTER (WHERE c.model = 'custom'))::pg_catalog.numeric, 4) AS custom,
-	   round((100 * max(c.weight) FILTER (WHERE c.model = 'time_decay'))::pg_catalog.numeric, 4) AS time_decay,
-	   round((100 * max(c.weight) FILTER (WHERE c.model = 'influence'))::pg_catalog.numeric, 4) AS influence,
-	   pg_catalog.jsonb_object_agg(c.model, round((100 * c.weight)::pg_catalog.numeric, 4))
-		   FILTER (WHERE c.model IS NOT NULL AND c.model NOT IN (SELECT m.name FROM @extschema@.models() m))
-		   AS other_models
+	   w.first_touch, w.last_touch, w.lead_creation, w.opportunity_creation, w.last_non_direct,
+	   w.first_non_direct, w.linear, w.position_based, w.j_shaped, w.inverse_j, w.u_shaped,
+	   w.w_shaped, w.full_path, w.custom, w.time_decay, w.influence,
+	   w.other_models
 FROM @extschema@.journeys jn
-LEFT JOIN @extschema@.credit_cache c
-	ON c.account_id = jn.account_id AND c.opportunity_id = jn.opportunity_id AND c.touch_index = jn.touch_index
-GROUP BY jn.account_id, jn.opportunity_id, jn.status, jn.touch_index, jn.touch_id, jn.occurred_at,
-		 jn.channel, jn.campaign_id, jn.positions;
+-- the credits are pivoted per touch first (one group per credited touch), then
+-- joined to the journey's touch: grouping the joined rows by every column of
+-- the journey instead sorted all credit rows by nine columns
+LEFT JOIN (
+	SELECT c.account_id, c.opportunity_id, c.touch_index,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'first_touch'))::pg_catalog.numeric, 4) AS first_touch,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'last_touch'))::pg_catalog.numeric, 4) AS last_touch,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'lead_creation'))::pg_catalog.numeric, 4) AS lead_creation,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'opportunity_creation'))::pg_catalog.numeric, 4) AS opportunity_creation,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'last_non_direct'))::pg_catalog.numeric, 4) AS last_non_direct,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'first_non_direct'))::pg_catalog.numeric, 4) AS first_non_direct,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'linear'))::pg_catalog.numeric, 4) AS linear,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'position_based'))::pg_catalog.numeric, 4) AS position_based,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'j_shaped'))::pg_catalog.numeric, 4) AS j_shaped,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'inverse_j'))::pg_catalog.numeric, 4) AS inverse_j,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'u_shaped'))::pg_catalog.numeric, 4) AS u_shaped,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'w_shaped'))::pg_catalog.numeric, 4) AS w_shaped,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'full_path'))::pg_catalog.numeric, 4) AS full_path,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'custom'))::pg_catalog.numeric, 4) AS custom,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'time_decay'))::pg_catalog.numeric, 4) AS time_decay,
+		   round((100 * max(c.weight) FILTER (WHERE c.model = 'influence'))::pg_catalog.numeric, 4) AS influence,
+		   pg_catalog.jsonb_object_agg(c.model, round((100 * c.weight)::pg_catalog.numeric, 4))
+			   FILTER (WHERE c.model NOT IN (SELECT m.name FROM @extschema@.models() m)) AS other_models
+	FROM @extschema@.credit_cache c
+	GROUP BY c.account_id, c.opportunity_id, c.touch_index) w
+	ON w.account_id = jn.account_id AND w.opportunity_id = jn.opportunity_id AND w.touch_index = jn.touch_index;
 COMMENT ON VIEW @extschema@.touch_credits_wide IS 'Per touch credit, one percentage column per built-in model (the Marketo Measure shape); NULL where a model is disabled or gave the touch nothing; registered models in other_models.';
 COMMENT ON COLUMN @extschema@.touch_credits_wide.account_id IS 'Account.';
 COMMENT ON COLUMN @extschema@.touch_credits_wide.opportunity_id IS 'Opportunity.';
