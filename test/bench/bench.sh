@@ -353,6 +353,9 @@ for cur_scale in "${scales[@]}"; do
 	if [[ -n $(psqlq -At -c "SELECT to_regprocedure('attrib.credit_split(attrib.journey,text[],text[],jsonb[],numeric,integer,numeric,integer)')") ]]; then
 		measure "$cur_scale" attrib_split "$bench/sql/attrib_credit_split.sql"
 	fi
+	if [[ -n $(psqlq -At -c "SELECT to_regproc('attrib.credit_arrays')") ]]; then
+		measure "$cur_scale" attrib_arrays "$bench/sql/attrib_credit_arrays.sql"
+	fi
 	measure "$cur_scale" plain "$bench/sql/plain.sql"
 	measure "$cur_scale" journey_build_p0 "$bench/sql/journey_build.sql" "$bench/sql/serial.set"
 	measure "$cur_scale" journey_build_p2 "$bench/sql/journey_build.sql" "$bench/sql/parallel2.set"
@@ -370,6 +373,11 @@ for cur_scale in "${scales[@]}"; do
 	cancel_check "$cur_scale"
 	measure "$cur_scale" recompute "$bench/sql/recompute.sql" "" "" vacuum_credits
 	measure "$cur_scale" stored_credits "$bench/sql/stored_credits.sql"
+	if [[ -n $(psqlq -At -c "SELECT to_regproc('attrib.credit_arrays')") ]]; then
+		measure "$cur_scale" stored_arrays "$bench/sql/stored_arrays.sql"
+	fi
+	measure "$cur_scale" report_channel "$bench/sql/report_channel.sql"
+	measure "$cur_scale" report_wide "$bench/sql/report_wide.sql"
 
 	measure "$cur_scale" noop_p0 "$bench/sql/parallel_noop.sql" "$bench/sql/serial.set"
 	measure "$cur_scale" noop_p2 "$bench/sql/parallel_noop.sql" "$bench/sql/parallel2.set"
