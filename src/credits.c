@@ -866,6 +866,7 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 			const at_touch *t = &j.touches[i];
 			MemoryContext old;
 
+			CHECK_FOR_INTERRUPTS();
 			if (weight[i] == 0)
 				continue;		/* only touches that earned something are stored */
 			old = MemoryContextSwitchTo(rowcxt);
@@ -888,7 +889,6 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 				MemoryContextSwitchTo(old);
 				continue;
 			}
-			CHECK_FOR_INTERRUPTS();
 			values[4] = credit_datum(&cd[0], &e, &credit[0][i]);
 			values[5] = credit_datum(&cd[1], &e, &credit[1][i]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
