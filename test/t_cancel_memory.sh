@@ -262,6 +262,10 @@ srf_check credits "SELECT sum(c.credit) FROM j3, generate_series(1, $srf_calls) 
 srf_check "credits (select list)" "SELECT sum((r).credit) FROM (SELECT attrib.credits(j3.j, 'linear', g::numeric(12,2)) AS r FROM j3, generate_series(1, $srf_calls) g) s"
 srf_check touches "SELECT count(*) FROM j3, generate_series(1, $srf_calls) g, attrib.touches(attrib.with_context(j3.j, 'won', timestamptz '2024-01-05' + g * interval '1 s')) t"
 srf_check credit_split "SELECT sum(c.credit) FROM j3, generate_series(1, $srf_calls) g, attrib.credit_split(j3.j, '{a,b}', '{linear,first_touch}', array['{}'::jsonb, '{}'], g::numeric(12,2), 2, g::numeric(12,2), 2) c"
+srf_check credit_arrays "SELECT sum(cardinality(c.credit)) FROM j3, generate_series(1, $srf_calls) g, attrib.credit_arrays(j3.j, '{a,b}', '{linear,first_touch}', array['{}'::jsonb, '{}'], g::numeric(12,2), 2, g::numeric(12,2), 2) c"
+# a model set that changes on every call is parsed afresh each time; the previous
+# one must be freed, not left in the function's memory until the statement ends
+srf_check "credit_arrays (a new model set each call)" "SELECT sum(cardinality(c.credit)) FROM j3, generate_series(1, $srf_calls) g, attrib.credit_arrays(j3.j, array['m' || g, 'n' || g], '{linear,first_touch}', array['{}'::jsonb, '{}'], 1.00, 2, 1.00, 2) c"
 
 echo "worst cancel latency: ${worst_all} ms after the timeout"
 ts_done
