@@ -153,10 +153,14 @@ DROP FUNCTION @extschema@.refresh_data_driven();
 
 -- Credits stored one row per (opportunity, model), as arrays (issue 5): the
 -- table credit_cache of 0.1.0 becomes a view of the new table credit_store.  Its
--- rows move into credit_store.  The views that read it (touch_credits and the
--- reports over it) are dropped and created again from their own definitions,
--- with their options, comments and grants; a user's view over any of them stops
--- the update (DROP without CASCADE): drop it first and create it again after.
+-- rows move into credit_store.  The extension's views that read it (touch_credits
+-- and the reports over it) are dropped and created again from their own
+-- definitions, with their options, comments and grants.  The table's grants are
+-- given on the new view and on credit_store (the views run with the reader's
+-- rights), and its row-level security policies are created on credit_store (an
+-- expression that does not fit credit_store stops the update).  A view of the
+-- user's on any of them stops the update with its name: drop it, update, and
+-- create it again.
 -- (After the DROP FUNCTIONs above: 0.1.0's refresh_log_row depends on the table.)
 -- Credits are stored one row per (opportunity, model), the credited touches'
 -- values as arrays in journey order: a refresh writes (and indexes) one row per
@@ -200,11 +204,72 @@ COMMENT ON FUNCTION @extschema@.credit_split(@extschema@.journey, pg_catalog.tex
 
 DO $upgrade$
 DECLARE
+	ext pg_catalog.oid := (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'attrib');
+	cc pg_catalog.oid := '@extschema@.credit_cache'::pg_catalog.regclass;
 	views pg_catalog.jsonb;
 	v pg_catalog.jsonb;
 	k pg_catalog.text;
 	g record;
+	foreign_views pg_catalog.text;
+	table_grants pg_catalog.jsonb;
+	policies pg_catalog.jsonb;
+	rls pg_catalog.bool;
+	force_rls pg_catalog.bool;
 BEGIN
+	-- every view that reads credit_cache, directly or through another view, with
+	-- its depth (created again shallowest first), and whether it is the extension's
+	CREATE TEMP TABLE attrib_upgrade_dep ON COMMIT DROP AS
+	WITH RECURSIVE dep(oid, depth) AS (
+		SELECT r.ev_class, 1
+		FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
+		WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+		  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+		  AND d.refobjid = cc AND r.ev_class <> d.refobjid
+		UNION ALL
+		SELECT r.ev_class, dep.depth + 1
+		FROM dep JOIN pg_catalog.pg_depend d ON d.refobjid = dep.oid
+			AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+			AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+		JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
+		WHERE r.ev_class <> dep.oid)
+	SELECT dep.oid, max(dep.depth) AS depth,
+		   EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+				   WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = dep.oid
+					 AND e.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+					 AND e.refobjid = ext AND e.deptype = 'e') AS member
+	FROM dep GROUP BY dep.oid;
+	SELECT pg_catalog.string_agg(d.oid::pg_catalog.regclass::pg_catalog.text, ', ' ORDER BY 1)
+	INTO foreign_views FROM attrib_upgrade_dep d WHERE NOT d.member;
+	IF foreign_views IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot update attrib: % read% attrib.credit_cache, which becomes a view',
+			foreign_views, CASE WHEN foreign_views LIKE '%,%' THEN '' ELSE 's' END
+			USING ERRCODE = 'dependent_objects_still_exist',
+				  DETAIL = 'The update drops attrib''s views over the stored credits and creates them again.',
+				  HINT = 'Save the definition (pg_get_viewdef), drop the view, run ALTER EXTENSION attrib UPDATE, and create it again.';
+	END IF;
+
+	-- the table's grants and row-level security, to carry over
+	SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+			'privilege', x.privilege_type,
+			'grantee', CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE x.grantee::pg_catalog.regrole::pg_catalog.text END,
+			'grantable', x.is_grantable))
+	INTO table_grants
+	FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x
+	WHERE c.oid = cc AND x.grantee <> c.relowner AND x.privilege_type = 'SELECT';
+	SELECT c.relrowsecurity, c.relforcerowsecurity INTO rls, force_rls FROM pg_catalog.pg_class c WHERE c.oid = cc;
+	SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+			'name', p.polname,
+			'permissive', p.polpermissive,
+			'cmd', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+								 WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+			'roles', (SELECT pg_catalog.string_agg(CASE WHEN r = 0 THEN 'PUBLIC'
+														ELSE r::pg_catalog.regrole::pg_catalog.text END, ', ')
+					  FROM pg_catalog.unnest(p.polroles) r),
+			'using', pg_catalog.pg_get_expr(p.polqual, p.polrelid),
+			'check', pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)))
+	INTO policies
+	FROM pg_catalog.pg_policy p WHERE p.polrelid = cc;
+
 	INSERT INTO @extschema@.credit_store
 	SELECT c.account_id, c.opportunity_id, c.model,
 		   pg_catalog.array_agg(c.touch_index ORDER BY c.touch_index),
@@ -215,22 +280,7 @@ BEGIN
 	FROM @extschema@.credit_cache c
 	GROUP BY c.account_id, c.opportunity_id, c.model
 	ORDER BY c.account_id, c.opportunity_id, c.model;
-	-- every view that reads credit_cache, directly or through another view, with
-	-- its depth (created again shallowest first)
-	WITH RECURSIVE dep(oid, depth) AS (
-		SELECT r.ev_class, 1
-		FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
-		WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
-		  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-		  AND d.refobjid = '@extschema@.credit_cache'::pg_catalog.regclass
-		  AND r.ev_class <> d.refobjid
-		UNION ALL
-		SELECT r.ev_class, dep.depth + 1
-		FROM dep JOIN pg_catalog.pg_depend d ON d.refobjid = dep.oid
-			AND d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
-			AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-		JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
-		WHERE r.ev_class <> dep.oid)
+
 	SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 			'name', pg_catalog.format('%I.%I', n.nspname, c.relname),
 			'def', pg_catalog.pg_get_viewdef(c.oid),
@@ -243,12 +293,12 @@ BEGIN
 			'grants', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 							'privilege', x.privilege_type,
 							'grantee', CASE WHEN x.grantee = 0 THEN 'PUBLIC'
-											ELSE pg_catalog.quote_ident(x.grantee::pg_catalog.regrole::pg_catalog.text) END,
+											ELSE x.grantee::pg_catalog.regrole::pg_catalog.text END,
 							'grantable', x.is_grantable))
 					   FROM pg_catalog.aclexplode(c.relacl) x WHERE x.grantee <> c.relowner))
 			ORDER BY d.depth, c.relname), '[]')
 	INTO views
-	FROM (SELECT dep.oid, max(dep.depth) AS depth FROM dep GROUP BY dep.oid) d
+	FROM attrib_upgrade_dep d
 	JOIN pg_catalog.pg_class c ON c.oid = d.oid
 	JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace;
 	IF pg_catalog.jsonb_array_length(views) > 0 THEN
@@ -256,11 +306,40 @@ BEGIN
 								 FROM pg_catalog.jsonb_array_elements(views) x);
 	END IF;
 	DROP TABLE @extschema@.credit_cache;
+	DROP TABLE attrib_upgrade_dep;
 	CREATE VIEW @extschema@.credit_cache WITH (security_invoker = true) AS
 	SELECT s.account_id, s.opportunity_id, s.model, pg_catalog.unnest(s.touch_index) AS touch_index,
 		   pg_catalog.unnest(s.touch_id) AS touch_id, pg_catalog.unnest(s.weight) AS weight,
 		   pg_catalog.unnest(s.credit) AS credit, pg_catalog.unnest(s.credit_reporting) AS credit_reporting
 	FROM @extschema@.credit_store s;
+	FOR g IN SELECT * FROM pg_catalog.jsonb_to_recordset(coalesce(table_grants, '[]'))
+				 AS y(privilege pg_catalog.text, grantee pg_catalog.text, grantable pg_catalog.bool)
+	LOOP
+		EXECUTE pg_catalog.format('GRANT SELECT ON @extschema@.credit_cache, @extschema@.credit_store TO %s%s',
+								  g.grantee, CASE WHEN g.grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+	END LOOP;
+	FOR g IN SELECT * FROM pg_catalog.jsonb_to_recordset(coalesce(policies, '[]'))
+				 AS y(name pg_catalog.text, permissive pg_catalog.bool, cmd pg_catalog.text,
+					  roles pg_catalog.text, "using" pg_catalog.text, "check" pg_catalog.text)
+	LOOP
+		BEGIN
+			EXECUTE pg_catalog.format('CREATE POLICY %I ON @extschema@.credit_store AS %s FOR %s TO %s%s%s',
+				g.name, CASE WHEN g.permissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END, g.cmd, g.roles,
+				CASE WHEN g."using" IS NOT NULL THEN ' USING (' || g."using" || ')' ELSE '' END,
+				CASE WHEN g."check" IS NOT NULL THEN ' WITH CHECK (' || g."check" || ')' ELSE '' END);
+		EXCEPTION WHEN OTHERS THEN
+			RAISE EXCEPTION 'cannot carry row-level security policy % of attrib.credit_cache over to attrib.credit_store: %',
+				g.name, SQLERRM
+				USING ERRCODE = 'invalid_object_definition',
+					  HINT = 'credit_store has account_id, opportunity_id and model; the other columns are arrays. Drop the policy, update, and create it on attrib.credit_store.';
+		END;
+	END LOOP;
+	IF rls THEN
+		ALTER TABLE @extschema@.credit_store ENABLE ROW LEVEL SECURITY;
+	END IF;
+	IF force_rls THEN
+		ALTER TABLE @extschema@.credit_store FORCE ROW LEVEL SECURITY;
+	END IF;
 	FOR v IN SELECT x FROM pg_catalog.jsonb_array_elements(views) x
 	LOOP
 		EXECUTE pg_catalog.format('CREATE VIEW %s %s AS %s', v ->> 'name',

@@ -651,9 +651,9 @@ attrib_check_model(PG_FUNCTION_ARGS)
 }
 
 /*
- * The models of one credit_split call, parsed once and kept in fn_extra for as
- * long as the same arrays come back (a refresh passes the same arrays for
- * every journey).
+ * The models of one credit_split or credit_arrays call site, parsed once and
+ * kept in fn_extra for as long as the same arrays come back (a refresh passes
+ * the same arrays for every journey).
  */
 typedef struct model_set
 {
@@ -826,14 +826,14 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 	pos = palloc(sizeof(uint32) * Max(j.ntouches, 1));
 	credit[0] = palloc(sizeof(at_amount) * Max(j.ntouches, 1));
 	credit[1] = palloc(sizeof(at_amount) * Max(j.ntouches, 1));
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credit_split row",
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credits row",
 								   ALLOCSET_SMALL_SIZES);
 	/* ids as text once for all models (journeys of ordinary size) */
 	rd.cxt = CurrentMemoryContext;
 	if (j.ntouches <= 65536)
 		row_datums_build(&rd, &j);
 	for (int k = 0; k < 2; k++)
-		cd[k].cxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credit_split value",
+		cd[k].cxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credits value",
 										  ALLOCSET_SMALL_SIZES);
 	if (arrays)
 	{
@@ -896,7 +896,7 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 			if (rd.ids == NULL)
 				MemoryContextReset(rowcxt);
 		}
-		if (arrays)
+		if (arrays && nk > 0)	/* no touch earned anything: no row, as credit_split */
 		{
 			Datum		values[6];
 			bool		nulls[6] = {0};

@@ -301,6 +301,54 @@ for v in "${released[@]}"; do
 done
 
 echo "($SECONDS s)"
+# --- 3b. updating a database in use: data, grants, row-level security, user views ----
+# Each old_V database holds V's results after the workload.  A role whose name needs
+# quoting gets the README's BI grants, a policy on the stored credits hides one
+# account from it, and a view of the user's reads a report.  The update must stop
+# with the user's view named (nothing changed); once it is dropped, the update must
+# keep every stored credit, the role's rights on the credits and the reports, and
+# the policy (now on credit_store).
+bi="BI-Reader $$"
+for v in "${released[@]}"; do
+	db=attrib_old_${v//./_}_$$
+	[[ $(ts_sql "$db" "SELECT extversion FROM pg_extension WHERE extname = 'attrib'") == "$v" ]] || continue
+	hidden=$(ts_sql "$db" "SELECT min(account_id) FROM attrib.credit_cache")
+	ts_sql "$db" "CREATE ROLE \"$bi\";
+		GRANT USAGE ON SCHEMA attrib TO \"$bi\"; GRANT SELECT ON ALL TABLES IN SCHEMA attrib TO \"$bi\";
+		ALTER TABLE attrib.credit_cache ENABLE ROW LEVEL SECURITY;
+		CREATE POLICY hide_one ON attrib.credit_cache FOR SELECT TO \"$bi\" USING (account_id <> '$hidden');
+		CREATE VIEW public.my_report AS SELECT model, sum(won_revenue) AS won FROM attrib.revenue_by_channel GROUP BY model" \
+		>/dev/null || ts_fail "$v: grants, policy and a user's view"
+	as_bi="SET ROLE \"$bi\"; SELECT count(*) || ' ' || count(*) FILTER (WHERE account_id = '$hidden') FROM attrib.credit_cache"
+	sums="SELECT count(*) || ' ' || sum(credit) || ' ' || sum(credit_reporting) || ' ' || md5(string_agg(c::text, ',' ORDER BY c::text)) FROM attrib.credit_cache c"
+	before_bi=$(ts_sql "$db" "$as_bi")
+	before=$(ts_sql "$db" "$sums")
+	err=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "ALTER EXTENSION attrib UPDATE" 2>&1)
+	if [[ $err == *"public.my_report"*"credit_cache"* ]] &&
+		[[ $(ts_sql "$db" "SELECT extversion FROM pg_extension WHERE extname = 'attrib'") == "$v" ]]; then
+		ts_ok "$v in use: a user's view over the reports stops the update, named (${err%%$'\n'*})"
+	else
+		ts_fail "$v in use: the update with a user's view over the reports: $err"
+	fi
+	ts_sql "$db" "DROP VIEW public.my_report" >/dev/null
+	if ts_sql "$db" "ALTER EXTENSION attrib UPDATE" >/dev/null; then
+		ts_check "$v in use: every stored credit kept by the update" "$(ts_sql "$db" "$sums")" "$before"
+		ts_check "$v in use: the quoted role still reads the credits, minus the hidden account" \
+			"$(ts_sql "$db" "$as_bi")" "$before_bi"
+		ts_check "$v in use: ... and the reports over them" \
+			"$(ts_sql "$db" "SET ROLE \"$bi\"; SELECT count(*) > 0 FROM attrib.revenue_by_channel")" "t"
+		ts_check "$v in use: the policy and row-level security are on credit_store" \
+			"$(ts_sql "$db" "SELECT relrowsecurity || ' ' || (SELECT string_agg(policyname || ':' || array_to_string(roles, ','), ' ')
+				FROM pg_policies WHERE schemaname = 'attrib' AND tablename = 'credit_store')
+				FROM pg_class WHERE oid = 'attrib.credit_store'::regclass")" "true hide_one:$bi"
+		[[ ${before_bi#* } == 0 && ${before_bi%% *} -gt 0 ]] || ts_fail "$v in use: the policy hid nothing to begin with ($before_bi)"
+	else
+		ts_fail "$v in use: ALTER EXTENSION attrib UPDATE after the user's view was dropped"
+	fi
+	ts_sql "$db" "DROP OWNED BY \"$bi\"; DROP ROLE \"$bi\"" >/dev/null || ts_fail "$v in use: dropping the role"
+done
+
+echo "($SECONDS s)"
 # --- 4. a dump of an updated database restores ------------------------------------
 if [[ -n ${updated_db:-} ]]; then
 	ts_sql "$updated_db" "
