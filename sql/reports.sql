@@ -573,8 +573,13 @@ CREATE TEMP TABLE by_arrays AS
 SELECT j.opportunity_id, k.*
 FROM attrib.journey_cache j, ms,
 	 attrib.credit_arrays(j.journey, ms.names, ms.models, ms.options, j.amount, 2, j.amount_reporting, 2) k;
-SELECT (SELECT count(*) FROM by_split) AS split_rows,
-	   (SELECT sum(cardinality(touch_index)) FROM by_arrays) AS array_elements,
+-- (the credited touches counted a third way, through attrib.credits per model)
+SELECT (SELECT count(*) FROM by_split) > 0 AS some_credits,
+	   (SELECT count(*) FROM by_split) = (SELECT count(*) FROM attrib.journey_cache j, ms, unnest(ms.models) m,
+											 attrib.credits(j.journey, m, j.amount) c WHERE c.weight > 0)
+		   AS split_rows_as_credits,
+	   (SELECT count(*) FROM by_split) = (SELECT sum(cardinality(touch_index)) FROM by_arrays)
+		   AS array_elements_as_split,
 	   (SELECT count(*) FROM by_arrays WHERE cardinality(touch_index) = 0
 		  OR cardinality(touch_id) <> cardinality(touch_index) OR cardinality(weight) <> cardinality(touch_index)
 		  OR cardinality(credit) <> cardinality(touch_index)
@@ -596,11 +601,24 @@ SELECT count(*) AS differing FROM (
 	 EXCEPT ALL
 	 SELECT * FROM by_split)) d;
 -- the stored rows: every enabled rule-based model of every journey, as credit_arrays
--- gives it at the stored scales, or {0} with the whole amount when it credits nothing
-SELECT count(*) AS stored_rows,
+-- gives it at the stored scales, or {0} with the whole amount when an additive model
+-- credits nothing (a non-additive one then has no row); both counted again through
+-- attrib.credits
+CREATE TEMP TABLE model_opts AS
+SELECT r.name, r.base_model, r.additive,
+	   jsonb_build_object('direct_channels', (SELECT e.direct_channels FROM attrib.effective_settings e)
+			|| coalesce((SELECT array_agg(ch.channel) FROM attrib.channels ch WHERE ch.is_direct), '{}'))
+		|| r.options AS options
+FROM attrib.model_registry r WHERE r.enabled AND NOT r.data_driven;
+SELECT count(*) = (SELECT count(*) FROM attrib.journey_cache j2, model_opts o
+				   WHERE o.additive OR EXISTS (SELECT 1 FROM attrib.credits(j2.journey, o.base_model, j2.amount, o.options) c
+											   WHERE c.weight > 0))
+		   AS one_row_per_journey_and_model,
 	   count(*) FILTER (WHERE s.touch_index = '{0}' AND s.touch_id = '{NULL}' AND s.weight = '{1}'
 						AND s.credit = ARRAY[j.amount] AND s.credit_reporting = ARRAY[j.amount_reporting])
-		   AS unattributed,
+		 = (SELECT count(*) FROM attrib.journey_cache j2, model_opts o
+			WHERE o.additive AND NOT EXISTS (SELECT 1 FROM attrib.credits(j2.journey, o.base_model, j2.amount, o.options) c
+											 WHERE c.weight > 0)) AS unattributed_as_credits,
 	   count(*) FILTER (WHERE s.touch_index <> '{0}' AND NOT EXISTS (
 			SELECT 1 FROM attrib.credit_arrays(j.journey, ARRAY[s.model], ARRAY[r.base_model],
 					ARRAY[jsonb_build_object('direct_channels', (SELECT e.direct_channels FROM attrib.effective_settings e)
@@ -616,13 +634,9 @@ JOIN attrib.model_registry r ON r.name = s.model AND NOT r.data_driven;
 -- a model set that changes from row to row is read afresh for each row (both
 -- functions once reused the previous row's set when the new arguments landed
 -- at the same address: the credits of another model, silently)
-WITH o AS (
-	SELECT r.name, r.base_model,
-		   jsonb_build_object('direct_channels', (SELECT e.direct_channels FROM attrib.effective_settings e)
-				|| coalesce((SELECT array_agg(ch.channel) FROM attrib.channels ch WHERE ch.is_direct), '{}'))
-			|| r.options AS options
-	FROM attrib.model_registry r WHERE NOT r.data_driven)
-SELECT count(*) AS journey_models,
+WITH o AS (SELECT * FROM model_opts)
+SELECT count(*) = (SELECT count(*) FROM attrib.credit_store WHERE touch_index <> '{0}')
+		   AND count(*) > 0 AS every_credited_row,
 	   count(*) FILTER (WHERE k.model IS DISTINCT FROM s.model
 						OR k.touch_index IS DISTINCT FROM s.touch_index) AS arrays_wrong,
 	   count(*) FILTER (WHERE (SELECT array_agg(x.touch_index ORDER BY x.touch_index)
