@@ -218,7 +218,7 @@ DECLARE
 BEGIN
 	-- every view that reads credit_cache, directly or through another view, with
 	-- its depth (created again shallowest first), and whether it is the extension's
-	CREATE TEMP TABLE attrib_upgrade_dep ON COMMIT DROP AS
+	CREATE TEMP TABLE attrib_upgrade_dep AS
 	WITH RECURSIVE dep(oid, depth) AS (
 		SELECT r.ev_class, 1
 		FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid
