@@ -88,3 +88,49 @@ FROM tie5,
 			 ('custom', '{"weights": {"FT": 0.4, "LT": 0.4, "middle": 0.2}}')) m(model, options),
 	 attrib.credits(tie5.j, m.model, 20619.99, m.options) c
 GROUP BY m.model ORDER BY m.model;
+
+-- Credits are written as numeric values directly (credits.c, num_digits_of):
+-- each must be byte for byte what numeric_in makes of its text (image equality,
+-- *=, on a one-field row), at every scale 0..18, both signs, zero, values with
+-- zero base-10000 digits inside, at the ends and around the decimal point, and
+-- the largest int64 values.  The control row shows *= sees a changed dscale.
+CREATE TYPE num_box AS (x numeric);
+CREATE TYPE numeric_arr_box AS (x numeric[]);
+CREATE TABLE num_cases AS
+SELECT sc, round(v / power(10::numeric, sc), sc) AS amt
+FROM generate_series(0, 18) sc,
+	 unnest(ARRAY[0, 1, -1, 7, 10, 10000, 100000000, 123450000, 100010001, 999999999,
+				  9223372036854775807, -9223372036854775807, 1000000000000000000,
+				  4611686018427387904, 5000000000000000001,
+				  -100000000000000000000]::numeric[]) v;	-- beyond int64: numeric_in's path
+WITH c AS (
+	SELECT n.sc, n.amt, w.k, s.i, s.x
+	FROM num_cases n,
+		 (VALUES (1, '{1}'::float8[]), (2, '{1,1,1}'), (3, '{0.7,0.2,0.1,1e-12}')) w(k, w),
+		 unnest(attrib.split_amount(n.amt, w.w, n.sc)) WITH ORDINALITY s(x, i)
+)
+SELECT count(*) AS credits, count(DISTINCT sc) AS scales,
+	   count(*) FILTER (WHERE x = 0) > 0 AND count(*) FILTER (WHERE x < 0) > 0 AS both_signs_and_zero,
+	   count(*) FILTER (WHERE NOT (ROW(x)::num_box *= ROW(x::text::numeric)::num_box)) AS image_differs,
+	   count(*) FILTER (WHERE scale(x) <> sc) AS wrong_scale,
+	   -- the values, independently: one weight gets the amount (same text), and
+	   -- three equal weights get amt / 3 rounded down in minor units, plus one
+	   -- unit for the first touches while the remainder lasts (compared in minor
+	   -- units: multiplying numerics is exact, dividing rounds)
+	   count(*) FILTER (WHERE k = 1 AND x::text <> amt::text) AS single_differs,
+	   count(*) FILTER (WHERE k = 2 AND x * power(10::numeric, sc) <> sign(amt) * (trunc(abs(amt) * power(10::numeric, sc) / 3)
+			+ CASE WHEN i <= mod(abs(amt) * power(10::numeric, sc), 3) THEN 1 ELSE 0 END))
+		   AS thirds_differ,
+	   count(*) FILTER (WHERE NOT (ROW(x)::num_box *= ROW(round(x, sc + 1))::num_box)) = count(*)
+		   AS control_differs_everywhere
+FROM c;
+-- and the credit arrays refresh stores (built in place): identical to arrays of
+-- numeric_in's values, with both credits of every row summing to the amounts
+SELECT count(*) AS rows, count(DISTINCT n.sc) AS scales,
+	   count(*) FILTER (WHERE NOT (ROW(k.credit)::numeric_arr_box *= ROW(ARRAY(SELECT x::text::numeric FROM unnest(k.credit) x))::numeric_arr_box)) AS credit_differs,
+	   count(*) FILTER (WHERE NOT (ROW(k.credit_reporting)::numeric_arr_box *= ROW(ARRAY(SELECT x::text::numeric FROM unnest(k.credit_reporting) x))::numeric_arr_box)) AS reporting_differs,
+	   count(*) FILTER (WHERE (SELECT sum(x) FROM unnest(k.credit) x) <> n.amt
+						   OR (SELECT sum(x) FROM unnest(k.credit_reporting) x) <> -n.amt) AS sums_differ
+FROM num_cases n, tie5,
+	 attrib.credit_arrays(tie5.j, '{lin,pb}', '{linear,position_based}', '{"{}","{}"}',
+						  n.amt, n.sc, -n.amt, n.sc) k;

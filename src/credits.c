@@ -79,6 +79,155 @@ attrib_amount_arg(attrib_env *e, FunctionCallInfo fcinfo, int argno, int scale_a
 	AT_CHECK(e, at_amount_parse(&e->env, text, strlen(text), scale, out));
 }
 
+/*
+ * numeric values written directly in PostgreSQL's stored form, as numeric.c's
+ * make_result() writes them (the on-disk format, fixed since 8.3 and kept by
+ * pg_upgrade): a 4-byte varlena header, then the short header
+ *   0x8000 | sign 0x2000 | dscale << 7 | weight sign 0x0040 | weight & 0x003F
+ * and the base-10000 digits, most significant first, aligned on the decimal
+ * point, with leading and trailing zero digits left out (zero has no digit,
+ * weight 0 and a positive sign).  Only for v / 10^scale with 0 <= scale <= 18:
+ * at most 6 digits, weight between -5 and 4, so the short header always fits.
+ * int64_div_fast_to_numeric(v, scale) gives the same bytes (checked in the
+ * reports suite by image equality with numeric_in's result); this saves its
+ * intermediate NumericVar, a palloc per value and the copy into an array.
+ */
+#define NUM_SHORT		0x8000
+#define NUM_SHORT_NEG	0x2000
+#define NUM_DSCALE_SHIFT 7
+#define NUM_WEIGHT_NEG	0x0040
+#define NUM_WEIGHT_MASK 0x003F
+#define NUM_INT64_MAXSIZE (VARHDRSZ + sizeof(uint16) + 6 * sizeof(int16))
+
+typedef struct num_digits
+{
+	uint16		header;
+	int			n;
+	int16		d[6];			/* most significant first */
+} num_digits;
+
+/* u / 10^scale, 0 <= scale <= 18, with constant divisors (no hardware division) */
+static inline uint64
+div_pow10(uint64 u, int scale)
+{
+	switch (scale)
+	{
+		case 1:
+			return u / UINT64CONST(10);
+		case 2:
+			return u / UINT64CONST(100);
+		case 3:
+			return u / UINT64CONST(1000);
+		case 4:
+			return u / UINT64CONST(10000);
+		case 5:
+			return u / UINT64CONST(100000);
+		case 6:
+			return u / UINT64CONST(1000000);
+		case 7:
+			return u / UINT64CONST(10000000);
+		case 8:
+			return u / UINT64CONST(100000000);
+		case 9:
+			return u / UINT64CONST(1000000000);
+		case 10:
+			return u / UINT64CONST(10000000000);
+		case 11:
+			return u / UINT64CONST(100000000000);
+		case 12:
+			return u / UINT64CONST(1000000000000);
+		case 13:
+			return u / UINT64CONST(10000000000000);
+		case 14:
+			return u / UINT64CONST(100000000000000);
+		case 15:
+			return u / UINT64CONST(1000000000000000);
+		case 16:
+			return u / UINT64CONST(10000000000000000);
+		case 17:
+			return u / UINT64CONST(100000000000000000);
+		case 18:
+			return u / UINT64CONST(1000000000000000000);
+	}
+	return u;
+}
+
+static void
+num_digits_of(int64 v, int scale, num_digits *out)
+{
+	uint64		u = v < 0 ? (uint64) (-(v + 1)) + 1 : (uint64) v;
+	uint64		ipart = div_pow10(u, scale);
+	uint64		fpart = u - ipart * (div_pow10(UINT64CONST(1000000000000000000), 18 - scale));
+	int			nfrac = (scale + 3) / 4;
+	int16		rev[8];
+	int			nr = 0,
+				lo = 0,
+				hi,
+				weight = 0;
+
+	Assert(scale >= 0 && scale <= 18);
+	if (nfrac > 0)
+	{
+		/* the lowest base-10000 digit holds the last scale - 4 (nfrac - 1) decimals */
+		switch (scale % 4)
+		{
+			case 1:
+				rev[nr++] = (int16) ((fpart % 10) * 1000);
+				fpart /= 10;
+				break;
+			case 2:
+				rev[nr++] = (int16) ((fpart % 100) * 100);
+				fpart /= 100;
+				break;
+			case 3:
+				rev[nr++] = (int16) ((fpart % 1000) * 10);
+				fpart /= 1000;
+				break;
+			default:
+				rev[nr++] = (int16) (fpart % 10000);
+				fpart /= 10000;
+				break;
+		}
+		while (nr < nfrac)
+		{
+			rev[nr++] = (int16) (fpart % 10000);
+			fpart /= 10000;
+		}
+	}
+	while (ipart > 0)
+	{
+		rev[nr++] = (int16) (ipart % 10000);
+		ipart /= 10000;
+	}
+	hi = nr;					/* drop leading (most significant) zero digits */
+	while (hi > 0 && rev[hi - 1] == 0)
+		hi--;
+	while (lo < hi && rev[lo] == 0)	/* and trailing ones */
+		lo++;
+	out->n = hi - lo;
+	for (int i = 0; i < out->n; i++)
+		out->d[i] = rev[hi - 1 - i];
+	if (out->n > 0)
+		weight = hi - 1 - nfrac;
+	out->header = NUM_SHORT | (v < 0 && out->n > 0 ? NUM_SHORT_NEG : 0) |
+		(uint16) (scale << NUM_DSCALE_SHIFT) |
+		(weight < 0 ? NUM_WEIGHT_NEG : 0) | (uint16) (weight & NUM_WEIGHT_MASK);
+}
+
+static inline Size
+num_size(const num_digits *nd)
+{
+	return VARHDRSZ + sizeof(uint16) + nd->n * sizeof(int16);
+}
+
+static void
+num_write(char *dst, const num_digits *nd)
+{
+	SET_VARSIZE(dst, num_size(nd));
+	memcpy(dst + VARHDRSZ, &nd->header, sizeof(uint16));
+	memcpy(dst + VARHDRSZ + sizeof(uint16), nd->d, nd->n * sizeof(int16));
+}
+
 static Datum
 amount_datum(attrib_env *e, const at_amount *a)
 {
@@ -86,8 +235,16 @@ amount_datum(attrib_env *e, const at_amount *a)
 	char	   *s;
 	size_t		len;
 
-	if (a->scale <= 18 && at_amount_to_int64(a, &v))
-		return NumericGetDatum(int64_div_fast_to_numeric(v, a->scale));
+	if (a->scale >= 0 && a->scale <= 18 && at_amount_to_int64(a, &v))
+	{
+		num_digits	nd;
+		char	   *p;
+
+		num_digits_of(v, a->scale, &nd);
+		p = palloc(num_size(&nd));
+		num_write(p, &nd);
+		return PointerGetDatum(p);
+	}
 	AT_CHECK(e, at_amount_format(&e->env, a, &s, &len));
 	return DirectFunctionCall3(numeric_in, CStringGetDatum(s),
 							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
@@ -663,6 +820,15 @@ typedef struct model_set
 	Datum	   *names;			/* text, in cxt */
 	at_options *opt;
 	bool	   *additive;
+	/*
+	 * Working memory of credit_split/credit_arrays, kept from call to call and
+	 * reset, not freed: each context keeps its first block, so a journey of
+	 * ordinary size allocates nothing from malloc.  (Allocated and freed per
+	 * call, the memory went back to the kernel and every call took page
+	 * faults: 4x as many, and 15% slower, in a first version of the arrays.)
+	 */
+	MemoryContext scratch;		/* one call's work (NULL until the first) */
+	MemoryContext rowcxt;		/* one output row's values, within a call */
 } model_set;
 
 static bytea *
@@ -791,6 +957,111 @@ get_model_set(FunctionCallInfo fcinfo, int names_arg, int models_arg, int option
  * A model that credits no touch returns nothing: the caller books the amount
  * unattributed.
  */
+/*
+ * A one-dimensional array of n elements without NULLs, as construct_array
+ * lays it out (zeroed padding); *data points at its first element, for the
+ * caller to fill with datasize bytes.
+ */
+static ArrayType *
+array_1d(Oid elemtype, int n, Size datasize, char **data)
+{
+	Size		nbytes = ARR_OVERHEAD_NONULLS(1) + datasize;
+	ArrayType  *a;
+
+	if (!AllocSizeIsValid(nbytes))
+		ereport(ERROR,
+				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("credit array of %d elements needs %zu bytes, more than the maximum allowed (%zu)",
+					   n, nbytes, (Size) MaxAllocSize),
+				errhint("Split the journey: an opportunity with this many touches cannot be stored."));
+	a = palloc0(nbytes);
+	SET_VARSIZE(a, nbytes);
+	a->ndim = 1;
+	a->dataoffset = 0;
+	a->elemtype = elemtype;
+	ARR_DIMS(a)[0] = n;
+	ARR_LBOUND(a)[0] = 1;
+	*data = ARR_DATA_PTR(a);
+	return a;
+}
+
+/* numeric[] of the credits of touches ki[0..nk-1], written in place when all are small */
+static Datum
+credit_array(attrib_env *e, const at_amount *credit, const uint32 *ki, int nk)
+{
+	num_digits *nd = palloc(sizeof(num_digits) * nk);
+	Size		total = 0;
+	char	   *p;
+	ArrayType  *a;
+
+	for (int k = 0; k < nk; k++)
+	{
+		const at_amount *c = &credit[ki[k]];
+		int64		v;
+
+		if (c->scale < 0 || c->scale > 18 || !at_amount_to_int64(c, &v))
+		{
+			Datum	   *d = palloc(sizeof(Datum) * nk);
+
+			for (int i = 0; i < nk; i++)
+				d[i] = amount_datum(e, &credit[ki[i]]);
+			return PointerGetDatum(construct_array(d, nk, NUMERICOID, -1, false, TYPALIGN_INT));
+		}
+		num_digits_of(v, c->scale, &nd[k]);
+		total += INTALIGN(num_size(&nd[k]));
+	}
+	a = array_1d(NUMERICOID, nk, total, &p);
+	for (int k = 0; k < nk; k++)
+	{
+		num_write(p, &nd[k]);
+		p += INTALIGN(num_size(&nd[k]));
+	}
+	return PointerGetDatum(a);
+}
+
+/*
+ * The arrays of one model's row of credit_arrays: positions (1-based), ids,
+ * weights and both credits of the touches ki[0..nk-1], built in place.
+ */
+static void
+credit_row_arrays(attrib_env *e, const at_journey *j, const uint32 *ki, int nk,
+				  const double *weight, at_amount *const credit[2], Datum *values)
+{
+	Size		idbytes = 0;
+	char	   *p;
+	ArrayType  *a;
+
+	a = array_1d(INT4OID, nk, sizeof(int32) * nk, &p);
+	for (int k = 0; k < nk; k++)
+	{
+		int32		pos = (int32) ki[k] + 1;
+
+		memcpy(p + sizeof(int32) * k, &pos, sizeof(int32));
+	}
+	values[1] = PointerGetDatum(a);
+
+	for (int k = 0; k < nk; k++)
+		idbytes += INTALIGN(VARHDRSZ + j->touches[ki[k]].id_len);
+	a = array_1d(TEXTOID, nk, idbytes, &p);
+	for (int k = 0; k < nk; k++)
+	{
+		const at_touch *t = &j->touches[ki[k]];
+
+		SET_VARSIZE(p, VARHDRSZ + t->id_len);
+		memcpy(p + VARHDRSZ, j->ids + t->id_off, t->id_len);
+		p += INTALIGN(VARHDRSZ + t->id_len);
+	}
+	values[2] = PointerGetDatum(a);
+
+	a = array_1d(FLOAT8OID, nk, sizeof(float8) * nk, &p);
+	for (int k = 0; k < nk; k++)
+		memcpy(p + sizeof(float8) * k, &weight[ki[k]], sizeof(float8));
+	values[3] = PointerGetDatum(a);
+
+	values[4] = credit_array(e, credit[0], ki, nk);
+	values[5] = credit_array(e, credit[1], ki, nk);
+}
+
 static Datum
 credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 {
@@ -805,44 +1076,50 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 	bool		exact;
 	uint32	   *pos;
 	uint32		credited;
-	MemoryContext rowcxt;
+	MemoryContext rowcxt,
+				callold;
 	row_datums	rd = {0};
 	credit_datums cd[2] = {{0}};
-	Datum	   *a_idx = NULL,
-			   *a_id = NULL,
-			   *a_w = NULL,
-			   *a_c[2] = {NULL, NULL};
+	uint32	   *ki;
 
 	attrib_srf_init(fcinfo);
 	ms = get_model_set(fcinfo, 1, 2, 3);
+	if (ms->scratch == NULL)
+	{
+		ms->scratch = AllocSetContextCreate(ms->cxt, "attrib credits call",
+											256 * 1024, 256 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
+		ms->rowcxt = AllocSetContextCreate(ms->cxt, "attrib credits row",
+										   64 * 1024, 64 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
+	}
+	else
+	{
+		MemoryContextReset(ms->scratch);
+		MemoryContextReset(ms->rowcxt);
+	}
+	callold = MemoryContextSwitchTo(ms->scratch);
+	rowcxt = ms->rowcxt;
 	attrib_env_init(&e, NULL);
 	attrib_amount_arg(&e, fcinfo, 4, 5, &amount[0]);
 	attrib_amount_arg(&e, fcinfo, 6, 7, &amount[1]);
 	if (PG_ARGISNULL(0))
+	{
+		MemoryContextSwitchTo(callold);
 		return (Datum) 0;
+	}
 	attrib_journey_get(&e, PG_GETARG_DATUM(0), &j);
 	weight = palloc(sizeof(double) * Max(j.ntouches, 1));
 	q = palloc(sizeof(uint64) * Max(j.ntouches, 1));
 	pos = palloc(sizeof(uint32) * Max(j.ntouches, 1));
 	credit[0] = palloc(sizeof(at_amount) * Max(j.ntouches, 1));
 	credit[1] = palloc(sizeof(at_amount) * Max(j.ntouches, 1));
-	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credits row",
-								   ALLOCSET_SMALL_SIZES);
-	/* ids as text once for all models (journeys of ordinary size) */
+	/* ids as text once for all models (journeys of ordinary size; arrays copy them) */
 	rd.cxt = CurrentMemoryContext;
-	if (j.ntouches <= 65536)
+	if (!arrays && j.ntouches <= 65536)
 		row_datums_build(&rd, &j);
 	for (int k = 0; k < 2; k++)
 		cd[k].cxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credits value",
 										  ALLOCSET_SMALL_SIZES);
-	if (arrays)
-	{
-		a_idx = palloc(sizeof(Datum) * Max(j.ntouches, 1));
-		a_id = palloc(sizeof(Datum) * Max(j.ntouches, 1));
-		a_w = palloc(sizeof(Datum) * Max(j.ntouches, 1));
-		a_c[0] = palloc(sizeof(Datum) * Max(j.ntouches, 1));
-		a_c[1] = palloc(sizeof(Datum) * Max(j.ntouches, 1));
-	}
+	ki = palloc(sizeof(uint32) * Max(j.ntouches, 1));
 
 	for (int m = 0; m < ms->n; m++)
 	{
@@ -858,6 +1135,26 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 			memset(credit[k], 0, sizeof(at_amount) * j.ntouches);
 			split_credits(&e, &amount[k], weight, exact ? q : NULL, j.ntouches,
 						  ms->additive[m], credit[k]);
+		}
+		if (arrays)
+		{
+			/* one row: the touches that earned something, in journey order */
+			Datum		values[6];
+			bool		nulls[6] = {0};
+			MemoryContext old;
+
+			for (uint32 i = 0; i < j.ntouches; i++)
+				if (weight[i] != 0)
+					ki[nk++] = i;
+			if (nk == 0)
+				continue;		/* no touch earned anything: no row, as credit_split */
+			old = MemoryContextSwitchTo(rowcxt);
+			values[0] = ms->names[m];
+			credit_row_arrays(&e, &j, ki, nk, weight, credit, values);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowcxt);
+			continue;
 		}
 		for (uint32 i = 0; i < j.ntouches; i++)
 		{
@@ -875,20 +1172,6 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 			values[2] = rd.ids ? rd.ids[i] :
 				PointerGetDatum(cstring_to_text_with_len(j.ids + t->id_off, t->id_len));
 			values[3] = Float8GetDatum(weight[i]);
-			if (arrays)
-			{
-				/* every value of the model's row lives until it is stored */
-				values[4] = amount_datum(&e, &credit[0][i]);
-				values[5] = amount_datum(&e, &credit[1][i]);
-				a_idx[nk] = values[1];
-				a_id[nk] = values[2];
-				a_w[nk] = values[3];
-				a_c[0][nk] = values[4];
-				a_c[1][nk] = values[5];
-				nk++;
-				MemoryContextSwitchTo(old);
-				continue;
-			}
 			values[4] = credit_datum(&cd[0], &e, &credit[0][i]);
 			values[5] = credit_datum(&cd[1], &e, &credit[1][i]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -896,31 +1179,10 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 			if (rd.ids == NULL)
 				MemoryContextReset(rowcxt);
 		}
-		if (arrays && nk > 0)	/* no touch earned anything: no row, as credit_split */
-		{
-			Datum		values[6];
-			bool		nulls[6] = {0};
-			MemoryContext old = MemoryContextSwitchTo(rowcxt);
-
-			values[0] = ms->names[m];
-			values[1] = PointerGetDatum(construct_array(a_idx, nk, INT4OID, sizeof(int32),
-														true, TYPALIGN_INT));
-			values[2] = PointerGetDatum(construct_array(a_id, nk, TEXTOID, -1, false,
-														TYPALIGN_INT));
-			values[3] = PointerGetDatum(construct_array(a_w, nk, FLOAT8OID, sizeof(float8),
-														FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-			values[4] = PointerGetDatum(construct_array(a_c[0], nk, NUMERICOID, -1, false,
-														TYPALIGN_INT));
-			values[5] = PointerGetDatum(construct_array(a_c[1], nk, NUMERICOID, -1, false,
-														TYPALIGN_INT));
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-			MemoryContextSwitchTo(old);
-			MemoryContextReset(rowcxt);
-		}
 	}
 	for (int k = 0; k < 2; k++)
 		MemoryContextDelete(cd[k].cxt);
-	MemoryContextDelete(rowcxt);
+	MemoryContextSwitchTo(callold);
 	return (Datum) 0;
 }
 
