@@ -985,9 +985,14 @@ array_1d(Oid elemtype, int n, Size datasize, char **data)
 	return a;
 }
 
-/* numeric[] of the credits of touches ki[0..nk-1], written in place when all are small */
+/*
+ * numeric[] of the credits of touches ki[0..nk-1], written in place when all
+ * are small: from c64 (integers of minor units of scale, 0 <= scale <= 18)
+ * when the split gave them, else from the amounts of credit.
+ */
 static Datum
-credit_array(attrib_env *e, const at_amount *credit, const uint32 *ki, int nk)
+credit_array(attrib_env *e, const at_amount *credit, const int64 *c64, int scale,
+			 const uint32 *ki, int nk)
 {
 	num_digits *nd = palloc(sizeof(num_digits) * nk);
 	Size		total = 0;
@@ -999,7 +1004,11 @@ credit_array(attrib_env *e, const at_amount *credit, const uint32 *ki, int nk)
 		const at_amount *c = &credit[ki[k]];
 		int64		v;
 
-		if (c->scale < 0 || c->scale > 18 || !at_amount_to_int64(c, &v))
+		if (c64 != NULL)
+			num_digits_of(c64[ki[k]], scale, &nd[k]);
+		else if (c->scale >= 0 && c->scale <= 18 && at_amount_to_int64(c, &v))
+			num_digits_of(v, c->scale, &nd[k]);
+		else
 		{
 			Datum	   *d = palloc(sizeof(Datum) * nk);
 
@@ -1007,7 +1016,6 @@ credit_array(attrib_env *e, const at_amount *credit, const uint32 *ki, int nk)
 				d[i] = amount_datum(e, &credit[ki[i]]);
 			return PointerGetDatum(construct_array(d, nk, NUMERICOID, -1, false, TYPALIGN_INT));
 		}
-		num_digits_of(v, c->scale, &nd[k]);
 		total += INTALIGN(num_size(&nd[k]));
 	}
 	a = array_1d(NUMERICOID, nk, total, &p);
@@ -1025,7 +1033,8 @@ credit_array(attrib_env *e, const at_amount *credit, const uint32 *ki, int nk)
  */
 static void
 credit_row_arrays(attrib_env *e, const at_journey *j, const uint32 *ki, int nk,
-				  const double *weight, at_amount *const credit[2], Datum *values)
+				  const double *weight, at_amount *const credit[2],
+				  int64 *const c64[2], const int scale[2], Datum *values)
 {
 	Size		idbytes = 0;
 	char	   *p;
@@ -1058,8 +1067,8 @@ credit_row_arrays(attrib_env *e, const at_journey *j, const uint32 *ki, int nk,
 		memcpy(p + sizeof(float8) * k, &weight[ki[k]], sizeof(float8));
 	values[3] = PointerGetDatum(a);
 
-	values[4] = credit_array(e, credit[0], ki, nk);
-	values[5] = credit_array(e, credit[1], ki, nk);
+	values[4] = credit_array(e, credit[0], c64[0], scale[0], ki, nk);
+	values[5] = credit_array(e, credit[1], c64[1], scale[1], ki, nk);
 }
 
 static Datum
@@ -1081,6 +1090,9 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 	row_datums	rd = {0};
 	credit_datums cd[2] = {{0}};
 	uint32	   *ki;
+	int64	   *c64buf[2],
+			   *c64[2];
+	int			scale[2];
 
 	attrib_srf_init(fcinfo);
 	ms = get_model_set(fcinfo, 1, 2, 3);
@@ -1120,6 +1132,11 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 		cd[k].cxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credits value",
 										  ALLOCSET_SMALL_SIZES);
 	ki = palloc(sizeof(uint32) * Max(j.ntouches, 1));
+	for (int k = 0; k < 2; k++)
+	{
+		c64buf[k] = palloc(sizeof(int64) * Max(j.ntouches, 1));
+		scale[k] = amount[k].scale;
+	}
 
 	for (int m = 0; m < ms->n; m++)
 	{
@@ -1132,6 +1149,21 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 			continue;			/* nothing creditable: the caller books it unattributed */
 		for (int k = 0; k < 2; k++)
 		{
+			bool		done = false;
+
+			/* arrays of an additive model: the shares as integers, no limbs */
+			if (arrays && ms->additive[m] && amount[k].scale >= 0 && amount[k].scale <= 18)
+			{
+				if (exact)
+					AT_CHECK(&e, at_amount_split_exact_i64(&e.env, &amount[k], q, j.ntouches,
+														   c64buf[k], &done));
+				else
+					AT_CHECK(&e, at_amount_split_i64(&e.env, &amount[k], weight, j.ntouches,
+													 c64buf[k], &done));
+			}
+			c64[k] = done ? c64buf[k] : NULL;
+			if (done)
+				continue;
 			memset(credit[k], 0, sizeof(at_amount) * j.ntouches);
 			split_credits(&e, &amount[k], weight, exact ? q : NULL, j.ntouches,
 						  ms->additive[m], credit[k]);
@@ -1150,7 +1182,7 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 				continue;		/* no touch earned anything: no row, as credit_split */
 			old = MemoryContextSwitchTo(rowcxt);
 			values[0] = ms->names[m];
-			credit_row_arrays(&e, &j, ki, nk, weight, credit, values);
+			credit_row_arrays(&e, &j, ki, nk, weight, credit, c64, scale, values);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(rowcxt);

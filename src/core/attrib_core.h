@@ -420,6 +420,17 @@ at_status	at_amount_split(at_env *env, const at_amount *a, const double *weight,
  */
 at_status	at_amount_split_exact(at_env *env, const at_amount *a, const uint64_t *q,
 								  uint32_t n, at_amount *out);
+/*
+ * The same splits with the shares as integers of a's minor units (share *
+ * 10^scale), for amounts with |a| * 10^scale <= INT64_MAX: then *done is true
+ * and out64[0..n-1] holds exactly the shares of the at_amount versions;
+ * otherwise *done is false and out64 is untouched (use those).  No limbs are
+ * allocated: what credit_arrays stores needs only these integers.
+ */
+at_status	at_amount_split_i64(at_env *env, const at_amount *a, const double *weight,
+								uint32_t n, int64_t *out64, bool *done);
+at_status	at_amount_split_exact_i64(at_env *env, const at_amount *a, const uint64_t *q,
+									  uint32_t n, int64_t *out64, bool *done);
 /* One non-additive share: w * a rounded half away from zero to a's scale (w >= 0). */
 at_status	at_amount_scale(at_env *env, const at_amount *a, double w, at_amount *out);
 

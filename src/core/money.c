@@ -851,7 +851,7 @@ check_exact_weights(at_env *env, const uint64_t *q, uint32_t n)
  */
 static at_status
 split(at_env *env, const at_amount *a, const double *weight, const uint64_t *qin,
-	  uint32_t n, at_amount *out, int path)
+	  uint32_t n, at_amount *out, int path, int64_t *out64, bool *done)
 {
 	const uint32_t *alimbs;
 	uint32_t	nl;
@@ -870,8 +870,10 @@ split(at_env *env, const at_amount *a, const double *weight, const uint64_t *qin
 	uint32_t	m;
 	uint32_t	i;
 
-	if ((weight == NULL && qin == NULL) || out == NULL)
+	if ((weight == NULL && qin == NULL) || (out == NULL && (out64 == NULL || done == NULL)))
 		return at_fail(env, AT_ENULL, "weights or output are NULL");
+	if (done != NULL)
+		*done = false;
 	if (check_amount(env, a, &nl) != AT_OK)
 		return env->err->status;
 	if (qin != NULL ? check_exact_weights(env, qin, n) != AT_OK
@@ -885,7 +887,14 @@ split(at_env *env, const at_amount *a, const double *weight, const uint64_t *qin
 	if (nl == 0)
 	{
 		for (i = 0; i < n; i++)
-			set_zero(&out[i], scale);
+		{
+			if (out64 != NULL)
+				out64[i] = 0;
+			else
+				set_zero(&out[i], scale);
+		}
+		if (done != NULL)
+			*done = true;
 		return AT_OK;
 	}
 	if (nl <= 3)
@@ -902,6 +911,8 @@ split(at_env *env, const at_amount *a, const double *weight, const uint64_t *qin
 		fast = false;
 	if (path == 1)
 		fast = false;
+	if (out64 != NULL && (!fast || amag > (uint64_t) INT64_MAX))
+		return AT_OK;			/* *done = false: not in int64 minor units */
 
 	q = at_alloc(env, (size_t) n * sizeof(uint64_t));
 	key = q ? at_alloc(env, (size_t) n * sizeof(uint64_t)) : NULL;
@@ -1020,7 +1031,16 @@ split(at_env *env, const at_amount *a, const double *weight, const uint64_t *qin
 	if (select_first(env, &work, cand, m, (uint32_t) leftover) != AT_OK)
 		return env->err->status;
 
-	if (fast)
+	if (fast && out64 != NULL)
+	{
+		/* Add the leftover units; the shares are at most |a| <= INT64_MAX. */
+		for (i = 0; i < (uint32_t) leftover; i++)
+			q[cand[i].idx]++;
+		for (i = 0; i < n; i++)
+			out64[i] = negative ? -(int64_t) q[i] : (int64_t) q[i];
+		*done = true;
+	}
+	else if (fast)
 	{
 		/* Add the leftover units, then lay every share out in one block. */
 		size_t		total = 0;
@@ -1083,14 +1103,14 @@ at_status
 at_amount_split_path(at_env *env, const at_amount *a, const double *weight,
 					 uint32_t n, at_amount *out, int path)
 {
-	return split(env, a, weight, NULL, n, out, path);
+	return split(env, a, weight, NULL, n, out, path, NULL, NULL);
 }
 
 at_status
 at_amount_split(at_env *env, const at_amount *a, const double *weight, uint32_t n,
 				at_amount *out)
 {
-	return split(env, a, weight, NULL, n, out, 0);
+	return split(env, a, weight, NULL, n, out, 0, NULL, NULL);
 }
 
 at_status
@@ -1099,7 +1119,25 @@ at_amount_split_exact(at_env *env, const at_amount *a, const uint64_t *q, uint32
 {
 	if (q == NULL)
 		return at_fail(env, AT_ENULL, "weights or output are NULL");
-	return split(env, a, NULL, q, n, out, 0);
+	return split(env, a, NULL, q, n, out, 0, NULL, NULL);
+}
+
+at_status
+at_amount_split_i64(at_env *env, const at_amount *a, const double *weight, uint32_t n,
+					int64_t *out64, bool *done)
+{
+	if (weight == NULL || out64 == NULL || done == NULL)
+		return at_fail(env, AT_ENULL, "weights or output are NULL");
+	return split(env, a, weight, NULL, n, NULL, 0, out64, done);
+}
+
+at_status
+at_amount_split_exact_i64(at_env *env, const at_amount *a, const uint64_t *q, uint32_t n,
+						  int64_t *out64, bool *done)
+{
+	if (q == NULL || out64 == NULL || done == NULL)
+		return at_fail(env, AT_ENULL, "weights or output are NULL");
+	return split(env, a, NULL, q, n, NULL, 0, out64, done);
 }
 
 /* ------------------------------------------------------------------ */

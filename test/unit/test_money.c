@@ -684,6 +684,8 @@ test_split_random(void)
 	int			bad_sign = 0;
 	int			bad_near = 0;
 	int			bad_path = 0;
+	int			bad_i64 = 0;
+	int			n_i64 = 0;
 
 	for (iter = 0; iter < 4000; iter++)
 	{
@@ -735,6 +737,30 @@ test_split_random(void)
 		if (!big_equal(sum, CAP, &a))
 			bad_sum++;
 
+		/*
+		 * the int64 shares (credit_arrays): given exactly when |A| fits int64
+		 * minor units, then equal to the shares above
+		 */
+		{
+			int64_t		s64[MAXN];
+			bool		done = false;
+			int64_t		whole;
+			bool		fits = at_amount_to_int64(&a, &whole);
+
+			CHECK(at_amount_split_i64(&T.env, &a, w, n, s64, &done) == AT_OK);
+			if (done != fits)
+				bad_i64++;
+			for (k = 0; done && k < n; k++)
+			{
+				int64_t		v;
+
+				if (!at_amount_to_int64(&out[k], &v) || v != s64[k])
+					bad_i64++;
+			}
+			if (done)
+				n_i64++;
+		}
+
 		/* the general path agrees, share for share */
 		if (iter % 3 == 0)
 		{
@@ -751,9 +777,12 @@ test_split_random(void)
 	CHECK(bad_sign == 0);
 	CHECK(bad_near == 0);
 	CHECK(bad_path == 0);
-	if (bad_sum + bad_sign + bad_near + bad_path)
-		fprintf(stderr, "random splits: %d sums, %d signs, %d far, %d path diffs\n",
-				bad_sum, bad_sign, bad_near, bad_path);
+	CHECK(bad_i64 == 0);
+	CHECK(n_i64 > 1000);		/* both outcomes of done were seen */
+	CHECK(n_i64 < 3990);
+	if (bad_sum + bad_sign + bad_near + bad_path + bad_i64)
+		fprintf(stderr, "random splits: %d sums, %d signs, %d far, %d path diffs, %d int64 diffs\n",
+				bad_sum, bad_sign, bad_near, bad_path, bad_i64);
 }
 
 /*
@@ -835,6 +864,18 @@ test_split_exact(void)
 
 			if (!at_amount_to_int64(&out[k], &got) || got != (neg && want[k] ? -(int64_t) want[k] : (int64_t) want[k]))
 				bad_ref++;
+		}
+		/* the same shares as int64 minor units (av < 2^63: always given) */
+		{
+			int64_t		s64[MAXN];
+			bool		done = false;
+
+			CHECK(at_amount_split_exact_i64(&T.env, &a, q, n, s64, &done) == AT_OK);
+			if (!done)
+				bad_ref++;
+			for (uint32_t k = 0; done && k < n; k++)
+				if (s64[k] != (neg ? -(int64_t) want[k] : (int64_t) want[k]))
+					bad_ref++;
 		}
 		if (small)
 		{
