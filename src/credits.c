@@ -92,6 +92,13 @@ attrib_amount_arg(attrib_env *e, FunctionCallInfo fcinfo, int argno, int scale_a
  * reports suite by image equality with numeric_in's result); this saves its
  * intermediate NumericVar, a palloc per value and the copy into an array.
  */
+/* a cancel check in loops over the touches of a journey, every 65536 of them */
+#define CHECK_EVERY_64K(i) \
+	do { \
+		if (((i) & 0xFFFF) == 0xFFFF) \
+			CHECK_FOR_INTERRUPTS(); \
+	} while (0)
+
 #define NUM_SHORT		0x8000
 #define NUM_SHORT_NEG	0x2000
 #define NUM_DSCALE_SHIFT 7
@@ -393,7 +400,10 @@ split_credits(attrib_env *e, const at_amount *amount, const double *weight,
 		AT_CHECK(e, at_amount_split(&e->env, amount, weight, n, credit));
 	else
 		for (uint32 i = 0; i < n; i++)
+		{
+			CHECK_EVERY_64K(i);
 			AT_CHECK(e, at_amount_scale(&e->env, amount, weight[i], &credit[i]));
+		}
 }
 
 /*
@@ -829,6 +839,7 @@ typedef struct model_set
 	 */
 	MemoryContext scratch;		/* one call's work (NULL until the first) */
 	MemoryContext rowcxt;		/* one output row's values, within a call */
+	/* (both under fn_mcxt, handed on to the next model set of the call site) */
 } model_set;
 
 static bytea *
@@ -865,7 +876,9 @@ get_model_set(FunctionCallInfo fcinfo, int names_arg, int models_arg, int option
 	model_set  *ms = (model_set *) fcinfo->flinfo->fn_extra;
 	bytea	   *key;
 	MemoryContext cxt,
-				old;
+				old,
+				scratch = NULL,
+				rowcxt = NULL;
 	Datum	   *names,
 			   *models,
 			   *options;
@@ -902,7 +915,11 @@ get_model_set(FunctionCallInfo fcinfo, int names_arg, int models_arg, int option
 	 */
 	fcinfo->flinfo->fn_extra = NULL;
 	if (ms != NULL)
+	{
+		scratch = ms->scratch;
+		rowcxt = ms->rowcxt;
 		MemoryContextDelete(ms->cxt);
+	}
 	cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "attrib model set",
 								ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(cxt);
@@ -919,6 +936,8 @@ get_model_set(FunctionCallInfo fcinfo, int names_arg, int models_arg, int option
 				errdetail("They have %d, %d and %d elements.", n, nm, no));
 	ms = palloc0(sizeof(model_set));
 	ms->cxt = cxt;
+	ms->scratch = scratch;
+	ms->rowcxt = rowcxt;
 	ms->key = varlena_copy(key);
 	ms->n = n;
 	ms->names = names;
@@ -1004,6 +1023,7 @@ credit_array(attrib_env *e, const at_amount *credit, const int64 *c64, int scale
 		const at_amount *c = &credit[ki[k]];
 		int64		v;
 
+		CHECK_EVERY_64K(k);
 		if (c64 != NULL)
 			num_digits_of(c64[ki[k]], scale, &nd[k]);
 		else if (c->scale >= 0 && c->scale <= 18 && at_amount_to_int64(c, &v))
@@ -1021,6 +1041,7 @@ credit_array(attrib_env *e, const at_amount *credit, const int64 *c64, int scale
 	a = array_1d(NUMERICOID, nk, total, &p);
 	for (int k = 0; k < nk; k++)
 	{
+		CHECK_EVERY_64K(k);
 		num_write(p, &nd[k]);
 		p += INTALIGN(num_size(&nd[k]));
 	}
@@ -1056,6 +1077,7 @@ credit_row_arrays(attrib_env *e, const at_journey *j, const uint32 *ki, int nk,
 	{
 		const at_touch *t = &j->touches[ki[k]];
 
+		CHECK_EVERY_64K(k);
 		SET_VARSIZE(p, VARHDRSZ + t->id_len);
 		memcpy(p + VARHDRSZ, j->ids + t->id_off, t->id_len);
 		p += INTALIGN(VARHDRSZ + t->id_len);
@@ -1098,9 +1120,9 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 	ms = get_model_set(fcinfo, 1, 2, 3);
 	if (ms->scratch == NULL)
 	{
-		ms->scratch = AllocSetContextCreate(ms->cxt, "attrib credits call",
+		ms->scratch = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "attrib credits call",
 											256 * 1024, 256 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
-		ms->rowcxt = AllocSetContextCreate(ms->cxt, "attrib credits row",
+		ms->rowcxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "attrib credits row",
 										   64 * 1024, 64 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
 	}
 	else
@@ -1176,8 +1198,11 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 			MemoryContext old;
 
 			for (uint32 i = 0; i < j.ntouches; i++)
+			{
+				CHECK_EVERY_64K(i);
 				if (weight[i] != 0)
 					ki[nk++] = i;
+			}
 			if (nk == 0)
 				continue;		/* no touch earned anything: no row, as credit_split */
 			old = MemoryContextSwitchTo(rowcxt);

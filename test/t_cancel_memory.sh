@@ -119,6 +119,8 @@ cancel_check "credits(time_decay) of the big journey" \
 	"SELECT count(*) FROM bigj, attrib.credits(j, 'time_decay', 1000.00)"
 cancel_check "credits(w_shaped) of the big journey" \
 	"SELECT sum(credit) FROM bigj, attrib.credits(j, 'w_shaped', 1000.00)"
+cancel_check "credit_arrays (linear, w_shaped, time_decay, influence: what refresh stores) of the big journey" \
+	"SELECT sum(cardinality(k.credit)) FROM bigj, attrib.credit_arrays(j, '{a,b,c,d}', '{linear,w_shaped,time_decay,influence}', '{\"{}\",\"{}\",\"{}\",\"{}\"}', 1000.00, 2, 2000.00, 2) k"
 cancel_check "journey_agg over $touches rows" \
 	"SELECT attrib.journey_length(attrib.journey_agg(touch_id, occurred_at, channel)) FROM big"
 cancel_check "the text form of the big journey" "SELECT length(j::text) FROM bigj"
