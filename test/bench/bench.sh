@@ -12,6 +12,10 @@
 # Knobs (environment):
 #   BENCH_RUNS=3        timed runs per step, after one untimed warm-up; the median is reported
 #   BENCH_WARMUP=0      no warm-up run (e.g. for a single run at 10^7 touches)
+#   BENCH_RUNS_PARALLEL=N  the parallel comparisons (steps named *_p0 and *_p2: journey
+#                       building, the fits, starting workers) get N timed runs after a
+#                       warm-up whatever BENCH_RUNS and BENCH_WARMUP say (they are short:
+#                       at 10^7 a single cold run compares a cold read with a warm one)
 #   BENCH_OUT=FILE      markdown results (default test/bench/results.md; quick mode: in the work dir)
 #   BENCH_SKIP=a,b      steps to leave out (names as in the table, e.g. plain,attrib_split;
 #                       incremental_check: the comparison of incremental and full refresh;
@@ -151,7 +155,12 @@ psqlq() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 # PRE_FN / POST_FN (shell functions) run before / after every run, untimed.
 measure() {
 	local scale=$1 step=$2 sql=$3 set=${4:-} pre=${5:-} post=${6:-}
-	local r script output wall line
+	local r script output wall line n_runs=$runs n_first=$first_run
+	# the parallel comparisons (steps *_p0, *_p2) may get their own protocol
+	if [[ -n ${BENCH_RUNS_PARALLEL:-} && $step == *_p[02] ]]; then
+		n_runs=$BENCH_RUNS_PARALLEL
+		n_first=0
+	fi
 	if [[ $skip == *",$step,"* ]]; then
 		say "  $step: skipped"
 		return 0
@@ -167,7 +176,7 @@ measure() {
 		cat "$sql"
 		printf '%s\n' '\timing off' '\! bash "$BENCH_PROBE_SH" stop'
 	} >"$script"
-	for ((r = first_run; r <= runs; r++)); do
+	for ((r = n_first; r <= n_runs; r++)); do
 		[[ -z $pre ]] || "$pre" "$r"
 		export BENCH_PROBE=$work/probe
 		if ! output=$(psqlq -v run="$scale-$step-$r" -f "$script" 2>&1); then
@@ -314,7 +323,7 @@ fi
 for cur_scale in "${scales[@]}"; do
 	say "bench: scale $cur_scale"
 	metaput "$cur_scale" load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
-	metaput "$cur_scale" protocol "$runs timed run(s) per step$( ((first_run == 0)) && echo ', after an untimed warm-up' || echo ', no warm-up')${BENCH_SKIP:+; skipped: $BENCH_SKIP}"
+	metaput "$cur_scale" protocol "$runs timed run(s) per step$( ((first_run == 0)) && echo ', after an untimed warm-up' || echo ', no warm-up')${BENCH_RUNS_PARALLEL:+ (the parallel comparisons, steps with no worker or 2 workers: $BENCH_RUNS_PARALLEL timed runs after a warm-up)}${BENCH_SKIP:+; skipped: $BENCH_SKIP}"
 	metaput "$cur_scale" settings "${conf[*]}"
 	t0=$(date +%s.%N)
 	psqlq -v scale="$cur_scale" -f test/gen/generate.sql
