@@ -79,6 +79,13 @@ attrib_amount_arg(attrib_env *e, FunctionCallInfo fcinfo, int argno, int scale_a
 	AT_CHECK(e, at_amount_parse(&e->env, text, strlen(text), scale, out));
 }
 
+/* a cancel check in loops over the touches of a journey, every 65536 of them */
+#define CHECK_EVERY_64K(i) \
+	do { \
+		if (((i) & 0xFFFF) == 0xFFFF) \
+			CHECK_FOR_INTERRUPTS(); \
+	} while (0)
+
 /*
  * numeric values written directly in PostgreSQL's stored form, as numeric.c's
  * make_result() writes them (the on-disk format, fixed since 8.3 and kept by
@@ -88,23 +95,16 @@ attrib_amount_arg(attrib_env *e, FunctionCallInfo fcinfo, int argno, int scale_a
  * point, with leading and trailing zero digits left out (zero has no digit,
  * weight 0 and a positive sign).  Only for v / 10^scale with 0 <= scale <= 18:
  * at most 6 digits, weight between -5 and 4, so the short header always fits.
- * int64_div_fast_to_numeric(v, scale) gives the same bytes (checked in the
- * reports suite by image equality with numeric_in's result); this saves its
- * intermediate NumericVar, a palloc per value and the copy into an array.
+ * numeric_in gives the same bytes (the money suite checks image equality at
+ * every scale), as did int64_div_fast_to_numeric(v, scale), used before: this
+ * saves its intermediate NumericVar, a palloc per value and the copy into an
+ * array.
  */
-/* a cancel check in loops over the touches of a journey, every 65536 of them */
-#define CHECK_EVERY_64K(i) \
-	do { \
-		if (((i) & 0xFFFF) == 0xFFFF) \
-			CHECK_FOR_INTERRUPTS(); \
-	} while (0)
-
 #define NUM_SHORT		0x8000
 #define NUM_SHORT_NEG	0x2000
 #define NUM_DSCALE_SHIFT 7
 #define NUM_WEIGHT_NEG	0x0040
 #define NUM_WEIGHT_MASK 0x003F
-#define NUM_INT64_MAXSIZE (VARHDRSZ + sizeof(uint16) + 6 * sizeof(int16))
 
 typedef struct num_digits
 {
@@ -112,6 +112,16 @@ typedef struct num_digits
 	int			n;
 	int16		d[6];			/* most significant first */
 } num_digits;
+
+static const uint64 pow10_u64[19] = {
+	UINT64CONST(1), UINT64CONST(10), UINT64CONST(100), UINT64CONST(1000),
+	UINT64CONST(10000), UINT64CONST(100000), UINT64CONST(1000000),
+	UINT64CONST(10000000), UINT64CONST(100000000), UINT64CONST(1000000000),
+	UINT64CONST(10000000000), UINT64CONST(100000000000), UINT64CONST(1000000000000),
+	UINT64CONST(10000000000000), UINT64CONST(100000000000000),
+	UINT64CONST(1000000000000000), UINT64CONST(10000000000000000),
+	UINT64CONST(100000000000000000), UINT64CONST(1000000000000000000)
+};
 
 /* u / 10^scale, 0 <= scale <= 18, with constant divisors (no hardware division) */
 static inline uint64
@@ -164,7 +174,7 @@ num_digits_of(int64 v, int scale, num_digits *out)
 {
 	uint64		u = v < 0 ? (uint64) (-(v + 1)) + 1 : (uint64) v;
 	uint64		ipart = div_pow10(u, scale);
-	uint64		fpart = u - ipart * (div_pow10(UINT64CONST(1000000000000000000), 18 - scale));
+	uint64		fpart = u - ipart * pow10_u64[scale];
 	int			nfrac = (scale + 3) / 4;
 	int16		rev[8];
 	int			nr = 0,
@@ -968,15 +978,6 @@ get_model_set(FunctionCallInfo fcinfo, int names_arg, int models_arg, int option
 }
 
 /*
- * The credits of one journey under every model of a model set, the amount split
- * exactly twice (in its own currency and in the reporting currency), and only
- * the touches that earn something.  arrays false: one row per (model, touch)
- * (attrib.credit_split); arrays true: one row per model, the touches' values as
- * arrays in journey order (attrib.credit_arrays, what attrib.refresh() stores).
- * A model that credits no touch returns nothing: the caller books the amount
- * unattributed.
- */
-/*
  * A one-dimensional array of n elements without NULLs, as construct_array
  * lays it out (zeroed padding); *data points at its first element, for the
  * caller to fill with datasize bytes.
@@ -1093,6 +1094,15 @@ credit_row_arrays(attrib_env *e, const at_journey *j, const uint32 *ki, int nk,
 	values[5] = credit_array(e, credit[1], c64[1], scale[1], ki, nk);
 }
 
+/*
+ * The credits of one journey under every model of a model set, the amount split
+ * exactly twice (in its own currency and in the reporting currency), and only
+ * the touches that earn something.  arrays false: one row per (model, touch)
+ * (attrib.credit_split); arrays true: one row per model, the touches' values as
+ * arrays in journey order (attrib.credit_arrays, what attrib.refresh() stores).
+ * A model that credits no touch returns nothing: the caller books the amount
+ * unattributed.
+ */
 static Datum
 credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 {
