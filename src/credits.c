@@ -1001,7 +1001,7 @@ array_1d(Oid elemtype, int n, Size datasize, char **data)
 	a->elemtype = elemtype;
 	ARR_DIMS(a)[0] = n;
 	ARR_LBOUND(a)[0] = 1;
-	*data = ARR_DATA_PTR(a);
+	*data = (char *) a + ARR_OVERHEAD_NONULLS(1);	/* no NULLs: ARR_DATA_PTR(a) */
 	return a;
 }
 
