@@ -1055,8 +1055,8 @@ credit_array(attrib_env *e, const at_amount *credit, const int64 *c64, int scale
  */
 static void
 credit_row_arrays(attrib_env *e, const at_journey *j, const uint32 *ki, int nk,
-				  const double *weight, at_amount *const credit[2],
-				  int64 *const c64[2], const int scale[2], Datum *values)
+				  const double *weight, const at_amount amount[2], at_amount *const credit[2],
+				  int64 *const c64[2], Datum *values)
 {
 	Size		idbytes = 0;
 	char	   *p;
@@ -1090,8 +1090,8 @@ credit_row_arrays(attrib_env *e, const at_journey *j, const uint32 *ki, int nk,
 		memcpy(p + sizeof(float8) * k, &weight[ki[k]], sizeof(float8));
 	values[3] = PointerGetDatum(a);
 
-	values[4] = credit_array(e, credit[0], c64[0], scale[0], ki, nk);
-	values[5] = credit_array(e, credit[1], c64[1], scale[1], ki, nk);
+	values[4] = credit_array(e, credit[0], c64[0], amount[0].scale, ki, nk);
+	values[5] = credit_array(e, credit[1], c64[1], amount[1].scale, ki, nk);
 }
 
 /*
@@ -1124,7 +1124,6 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 	uint32	   *ki;
 	int64	   *c64buf[2],
 			   *c64[2];
-	int			scale[2];
 
 	attrib_srf_init(fcinfo);
 	ms = get_model_set(fcinfo, 1, 2, 3);
@@ -1160,14 +1159,14 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 	rd.cxt = CurrentMemoryContext;
 	if (!arrays && j.ntouches <= 65536)
 		row_datums_build(&rd, &j);
-	for (int k = 0; k < 2; k++)
-		cd[k].cxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credits value",
-										  ALLOCSET_SMALL_SIZES);
 	ki = palloc(sizeof(uint32) * Max(j.ntouches, 1));
 	for (int k = 0; k < 2; k++)
 	{
 		c64buf[k] = palloc(sizeof(int64) * Max(j.ntouches, 1));
-		scale[k] = amount[k].scale;
+		/* credit_split's repeated values (freed with the call's context) */
+		if (!arrays)
+			cd[k].cxt = AllocSetContextCreate(CurrentMemoryContext, "attrib credits value",
+											  ALLOCSET_SMALL_SIZES);
 	}
 
 	for (int m = 0; m < ms->n; m++)
@@ -1217,7 +1216,7 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 				continue;		/* no touch earned anything: no row, as credit_split */
 			old = MemoryContextSwitchTo(rowcxt);
 			values[0] = ms->names[m];
-			credit_row_arrays(&e, &j, ki, nk, weight, credit, c64, scale, values);
+			credit_row_arrays(&e, &j, ki, nk, weight, amount, credit, c64, values);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(rowcxt);
@@ -1247,8 +1246,6 @@ credit_split_common(FunctionCallInfo fcinfo, bool arrays)
 				MemoryContextReset(rowcxt);
 		}
 	}
-	for (int k = 0; k < 2; k++)
-		MemoryContextDelete(cd[k].cxt);
 	MemoryContextSwitchTo(callold);
 	return (Datum) 0;
 }
